@@ -1,0 +1,67 @@
+# rayofax build, test and benchmark targets. See README.md.
+
+GO       ?= go
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+PKGS     := ./...
+BINARIES := rayofaxd rayofax rayoctl
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+
+export PATH := $(GOBIN):$(PATH)
+
+.PHONY: all build test check deps vet fmt-check unit integration interop e2e bench fuzz demo clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(BINARIES))
+
+# Fast unit tests: no outside programs required (suites that need them skip).
+test:
+	$(GO) test $(PKGS)
+
+# Everything: dependencies, static checks, unit tests under the race detector
+# and every integration suite. A missing outside program fails here.
+check: deps vet fmt-check unit integration
+
+deps:
+	@bash test/tools/deps.sh
+
+vet:
+	$(GO) vet $(PKGS)
+	$(GO) vet -tags spandsp ./test/...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit:
+	RAYOFAX_REQUIRE_TOOLS=1 $(GO) test -race -timeout 20m $(PKGS)
+
+# Integration suites that run against real peers (spandsp, prosody, S3,
+# libtiff, the FreeSWITCH simulator).
+integration: interop e2e
+
+interop:
+	RAYOFAX_REQUIRE_TOOLS=1 $(GO) test -tags spandsp -timeout 30m ./test/interop/...
+
+e2e:
+	@if [ -d test/e2e ]; then RAYOFAX_REQUIRE_TOOLS=1 $(GO) test -timeout 20m ./test/e2e/...; fi
+
+# Benchmarks, ours beside the references (spandsp, libtiff) in the same run.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	RAYOFAX_REQUIRE_TOOLS=1 $(GO) test -tags spandsp -run '^$$' -bench . -benchmem ./test/interop/...
+	@bash test/tools/bench-extra.sh
+
+# A short run of every fuzz target.
+fuzz:
+	@FUZZTIME=$(FUZZTIME) bash test/tools/fuzz.sh
+
+demo: build
+	@bash test/tools/demo.sh
+
+clean:
+	rm -rf bin
