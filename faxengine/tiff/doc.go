@@ -1,0 +1,41 @@
+// Package tiff reads the TIFF files users hand to a fax server and writes
+// TIFF Class F (RFC 2306), the file format of received faxes.
+//
+// # Reading
+//
+// A Reader parses a whole classic TIFF (TIFF 6.0, either byte order; BigTIFF
+// is refused) and decodes any of its pages on demand. Supported:
+//
+//   - bilevel images: uncompressed, PackBits, CCITT modified Huffman
+//     (Compression 2), CCITT T.4 (Compression 3, T4Options 1-D or 2-D, with or
+//     without byte-aligned EOLs), CCITT T.6 (Compression 4), LZW and Deflate
+//     (Compression 8 and 32946);
+//   - grayscale (1, 2, 4, 8, 16 bits, WhiteIsZero or BlackIsZero), palette (1
+//     to 8 bits) and RGB (8 or 16 bits, extra samples such as alpha composed
+//     over white) with any of the general-purpose compressions;
+//   - FillOrder 1 and 2, strips or tiles, Predictor 2 (horizontal
+//     differencing) on 8- and 16-bit samples, several pages (the IFD chain, in
+//     file order; reduced-resolution images and transparency masks are
+//     skipped).
+//
+// Decode returns bilevel pages as a *raster.Bitmap, exactly as stored. Other
+// pages are returned as an *image.Gray (RGB and palette colours reduced to
+// luma, Y = 0.299 R + 0.587 G + 0.114 B); turning those into bilevel pages is
+// the page package's job, because it is best done after scaling.
+//
+// Decoding is streaming, row by row, so memory is bounded by the size of the
+// decoded page, and the page size is bounded by Limits: a file that claims
+// absurd dimensions, or whose compressed data expands beyond what its
+// dimensions allow (a "zip bomb"), is refused with an error instead of being
+// allowed to exhaust memory. No input makes the reader panic.
+//
+// # Writing
+//
+// A Writer writes TIFF Class F page by page: bilevel, one strip and one IFD
+// per page, MH, MR or MMR coded (or uncompressed), with the resolution,
+// PageNumber, T4Options/T6Options, FillOrder, Software and DateTime tags and,
+// for pages received with errors, BadFaxLines, CleanFaxData and
+// ConsecutiveBadFaxLines. After each WritePage returns, the file on disk is a
+// complete, valid TIFF holding every page written so far, so a call that ends
+// in the middle of a document leaves a readable file.
+package tiff
