@@ -1,0 +1,130 @@
+package fsk
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/rayofax/rayofax/faxengine/modem"
+	"github.com/rayofax/rayofax/test/linesim"
+)
+
+// prbs returns n bits of the x^15 + x^14 + 1 sequence.
+func prbs(n int, seed uint16) []byte {
+	s := seed | 1
+	out := make([]byte, n)
+	for i := range out {
+		b := (s>>14 ^ s>>13) & 1
+		s = s<<1 | b
+		out[i] = byte(b)
+	}
+	return out
+}
+
+// sliceSource sends lead mark bits, the data, then tail mark bits.
+type sliceSource struct {
+	lead, tail int
+	data       []byte
+	pos        int
+}
+
+func (s *sliceSource) GetBit() int {
+	i := s.pos
+	s.pos++
+	switch {
+	case i < s.lead:
+		return 1
+	case i < s.lead+len(s.data):
+		return int(s.data[i-s.lead])
+	case i < s.lead+len(s.data)+s.tail:
+		return 1
+	}
+	return modem.EndOfData
+}
+
+type recorder struct {
+	bits   []byte
+	status []modem.Status
+}
+
+func (r *recorder) PutBit(b int)          { r.bits = append(r.bits, byte(b)) }
+func (r *recorder) Status(s modem.Status) { r.status = append(r.status, s) }
+
+// bestMatch finds where want sits in got and counts the errors there.
+func bestMatch(want, got []byte) (at, errs int) {
+	errs = len(want) + 1
+	for d := 0; d+len(want) <= len(got); d++ {
+		e := 0
+		for i, b := range want {
+			if got[d+i] != b {
+				if e++; e >= errs {
+					break
+				}
+			}
+		}
+		if e < errs {
+			at, errs = d, e
+		}
+	}
+	if errs > len(want) {
+		return -1, len(want)
+	}
+	return at, errs
+}
+
+func modulate(src modem.BitSource, level float64) []int16 {
+	tx := NewTransmitter(src)
+	tx.SetLevel(level)
+	var out []int16
+	buf := make([]int16, 160)
+	for {
+		n := tx.Fill(buf)
+		out = append(out, buf[:n]...)
+		if n < len(buf) {
+			return out
+		}
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 1000
+	}
+	data := prbs(n, 0x1234)
+	cases := []struct {
+		name string
+		cfg  linesim.Config
+		lvl  float64
+	}{
+		{"clean", linesim.Config{NoiseDBm0: linesim.NoNoise}, -10},
+		{"0dBm0", linesim.Config{NoiseDBm0: linesim.NoNoise}, 0},
+		{"-43dBm0", linesim.Config{NoiseDBm0: linesim.NoNoise}, -43},
+		{"+10Hz", linesim.Config{NoiseDBm0: linesim.NoNoise, FreqOffsetHz: 10}, -10},
+		{"-10Hz", linesim.Config{NoiseDBm0: linesim.NoNoise, FreqOffsetHz: -10}, -10},
+		{"+100ppm", linesim.Config{NoiseDBm0: linesim.NoNoise, ClockPPM: 100}, -10},
+		{"-100ppm", linesim.Config{NoiseDBm0: linesim.NoNoise, ClockPPM: -100}, -10},
+		{"snr12", linesim.Config{NoiseDBm0: -22, Seed: 1}, -10},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sig := modulate(&sliceSource{lead: 40, tail: 20, data: data}, tc.lvl)
+			sig = append(make([]int16, 800), sig...)
+			sig = append(sig, make([]int16, 800)...)
+			line := linesim.New(tc.cfg)
+			in := line.Process(nil, sig)
+			in = line.Flush(in)
+			rec := &recorder{}
+			rx := NewReceiver(rec)
+			for i := 0; i < len(in); i += 100 {
+				rx.Process(in[i:min(i+100, len(in))])
+			}
+			at, errs := bestMatch(data, rec.bits)
+			if errs != 0 {
+				t.Errorf("%d bit errors (at %d of %d bits), status %v", errs, at, len(rec.bits), rec.status)
+			}
+			if tc.cfg.NoiseDBm0 == linesim.NoNoise && fmt.Sprint(rec.status) != fmt.Sprint([]modem.Status{modem.CarrierUp, modem.CarrierDown}) {
+				t.Errorf("status %v, want carrier up, down", rec.status)
+			}
+		})
+	}
+}

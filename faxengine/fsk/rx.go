@@ -1,0 +1,218 @@
+package fsk
+
+import (
+	"math"
+
+	"github.com/rayofax/rayofax/faxengine/dsp"
+	"github.com/rayofax/rayofax/faxengine/modem"
+)
+
+// The correlation window is one bit long (80/3 samples, rounded up): the
+// matched filter for a non-coherent FSK symbol.
+const winLen = 27
+
+// refScale is the amplitude of the reference oscillators. It keeps a window
+// sum of full-scale products inside an int32: 27 * 32768 * 2047 < 2^31.
+const refScale = 2047
+
+// Reference oscillators, cos and -sin of each tone over one table cycle.
+var refMarkI, refMarkQ, refSpaceI, refSpaceQ = func() (mi, mq, si, sq [tableLen]int32) {
+	for i := range tableLen {
+		a := 2 * math.Pi * float64(i) / tableLen
+		mi[i] = int32(math.Round(refScale * math.Cos(a*markStep)))
+		mq[i] = int32(math.Round(-refScale * math.Sin(a*markStep)))
+		si[i] = int32(math.Round(refScale * math.Cos(a*spaceStep)))
+		sq[i] = int32(math.Round(-refScale * math.Sin(a*spaceStep)))
+	}
+	return
+}()
+
+// energyPerMeanSquare converts the correlator energy (|mark|² + |space|²) of
+// a steady tone into the tone's mean square: a sine of peak A gives
+// (A·winLen·refScale/2)² at its own frequency plus the leakage into the other
+// correlator, (sin(πΔf·N/fs) / (N·sin(πΔf/fs)))² of that.
+var energyPerMeanSquare = func() float64 {
+	x := math.Pi * (SpaceHz - MarkHz) / 8000
+	leak := math.Sin(x*winLen) / (winLen * math.Sin(x))
+	on := winLen * refScale / 2.0
+	return on * on * (1 + leak*leak) * 2 // mean square of a sine is A²/2
+}()
+
+// Carrier detection thresholds and timing. V.21 asks for carrier on above
+// -43 dBm0 and off below -48 dBm0; the thresholds sit in between.
+const (
+	DefaultOnLevel  = -45.0 // dBm0
+	DefaultOffLevel = -48.0 // dBm0
+
+	onDelay  = 40  // samples above the on threshold before carrier up (5 ms)
+	offDelay = 240 // samples below the off threshold before carrier down (30 ms), so a 20 ms drop-out keeps the bit clock
+)
+
+// Receiver is a V.21 channel 2 demodulator. It implements modem.Receiver and
+// pushes bits (1 = mark) and carrier status into a modem.BitSink. Bits are
+// delivered only while the carrier is up.
+type Receiver struct {
+	sink modem.BitSink
+
+	// Sliding correlators: window of products and their running sums.
+	win  [winLen][4]int32
+	wpos int
+	osc  int
+	sum  [4]int32 // mark I, mark Q, space I, space Q
+
+	// Carrier detection on the in-band energy.
+	power      float64 // smoothed correlator energy
+	onThresh   float64
+	offThresh  float64
+	carrier    bool
+	holdCount  int
+	lastEnergy int64
+
+	// Bit timing.
+	phase     int32 // position in the current bit, in timing units
+	crossings int   // zero crossings seen since carrier up
+	prevD     int64 // previous decision metric (mark energy - space energy)
+}
+
+// NewReceiver returns a receiver that delivers into sink.
+func NewReceiver(sink modem.BitSink) *Receiver {
+	r := &Receiver{sink: sink}
+	r.SetThresholds(DefaultOnLevel, DefaultOffLevel)
+	r.Reset()
+	return r
+}
+
+// SetSink replaces the sink.
+func (r *Receiver) SetSink(sink modem.BitSink) { r.sink = sink }
+
+// SetThresholds sets the carrier on and off levels in dBm0 (on should be the
+// higher, for hysteresis).
+func (r *Receiver) SetThresholds(onDBm0, offDBm0 float64) {
+	r.onThresh = levelToEnergy(onDBm0)
+	r.offThresh = levelToEnergy(offDBm0)
+}
+
+func levelToEnergy(dbm0 float64) float64 {
+	a := dsp.SineAmplitude(dbm0)
+	return a * a / 2 * energyPerMeanSquare
+}
+
+// Reset returns the receiver to its idle state (carrier down) without
+// reporting anything.
+func (r *Receiver) Reset() {
+	r.win = [winLen][4]int32{}
+	r.sum = [4]int32{}
+	r.wpos, r.osc = 0, 0
+	r.power = 0
+	r.carrier = false
+	r.holdCount = 0
+	r.phase, r.crossings, r.prevD = 0, 0, 0
+}
+
+// Carrier reports whether a V.21 channel 2 carrier is being received.
+func (r *Receiver) Carrier() bool { return r.carrier }
+
+// SignalLevel returns the in-band signal level in dBm0 (smoothed over a few
+// milliseconds).
+func (r *Receiver) SignalLevel() float64 {
+	return dsp.PowerDBm0(r.power / energyPerMeanSquare)
+}
+
+// Process demodulates src.
+func (r *Receiver) Process(src []int16) {
+	sum := r.sum
+	wpos, osc := r.wpos, r.osc
+	for _, s := range src {
+		x := int32(s)
+		p0 := x * refMarkI[osc]
+		p1 := x * refMarkQ[osc]
+		p2 := x * refSpaceI[osc]
+		p3 := x * refSpaceQ[osc]
+		w := &r.win[wpos]
+		sum[0] += p0 - w[0]
+		sum[1] += p1 - w[1]
+		sum[2] += p2 - w[2]
+		sum[3] += p3 - w[3]
+		w[0], w[1], w[2], w[3] = p0, p1, p2, p3
+		if wpos++; wpos == winLen {
+			wpos = 0
+		}
+		if osc++; osc == tableLen {
+			osc = 0
+		}
+		m0, m1, s0, s1 := int64(sum[0]), int64(sum[1]), int64(sum[2]), int64(sum[3])
+		mark := m0*m0 + m1*m1
+		space := s0*s0 + s1*s1
+		r.step(mark-space, mark+space)
+	}
+	r.sum = sum
+	r.wpos, r.osc = wpos, osc
+}
+
+// step runs carrier detection and bit timing for one sample, given the
+// decision metric d (> 0 for mark) and the in-band energy e.
+func (r *Receiver) step(d, e int64) {
+	fe := float64(e)
+	r.power += (fe - r.power) * (1.0 / 32)
+	if !r.carrier {
+		if r.power > r.onThresh {
+			if r.holdCount++; r.holdCount >= onDelay {
+				r.carrier = true
+				r.holdCount = 0
+				r.phase = 0
+				r.crossings = 0
+				r.prevD = d
+				r.sink.Status(modem.CarrierUp)
+			}
+		} else {
+			r.holdCount = 0
+		}
+		return
+	}
+	if r.power < r.offThresh {
+		if r.holdCount++; r.holdCount >= offDelay {
+			r.carrier = false
+			r.holdCount = 0
+			r.sink.Status(modem.CarrierDown)
+			return
+		}
+	} else {
+		r.holdCount = 0
+	}
+
+	prev := r.prevD
+	r.prevD = d
+	r.phase += sampleUnits
+	if r.phase >= bitUnits {
+		// The ideal sampling instant lay over/sampleUnits of a sample ago:
+		// interpolate the metric back to it.
+		over := r.phase - bitUnits
+		r.phase = over
+		v := float64(d) - float64(d-prev)*float64(over)/sampleUnits
+		if v > 0 {
+			r.sink.PutBit(1)
+		} else {
+			r.sink.PutBit(0)
+		}
+	}
+	// A zero crossing of the metric marks the middle of the window's passage
+	// over a bit boundary: half a bit before the next sampling instant. Only
+	// trust it when there is signal in band.
+	if (d > 0) != (prev > 0) && fe > r.offThresh {
+		frac := float64(d) / float64(d-prev) // how far back the crossing was, 0..1
+		cross := r.phase - int32(frac*sampleUnits)
+		err := cross - bitUnits/2
+		if err < -bitUnits/2 {
+			err += bitUnits
+		} else if err >= bitUnits/2 {
+			err -= bitUnits
+		}
+		g := int32(r.crossings + 1)
+		if g > 16 {
+			g = 16
+		} else {
+			r.crossings++
+		}
+		r.phase -= err / g
+	}
+}
