@@ -1,0 +1,173 @@
+// Package wire reads and writes the XML payloads of Rayo (XEP-0327), Rayo CPA
+// (XEP-0341) and Rayo Fax (XEP-0342): commands arrive as the payload of an
+// <iq type='set'/>, events leave as the payload of a directed <presence/>.
+//
+// Parsing is strict, because a Rayo server must not silently ignore an
+// instruction: an unknown element is feature-not-implemented, an attribute or
+// child the specification does not define is bad-request, and a defined
+// option rayofax does not support is feature-not-implemented (modify). Every
+// refusal is an *Error carrying the stanza error type, condition and a text
+// that names what was wrong.
+package wire
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Limits on a parsed payload: commands are small, so anything larger is
+// refused before it costs memory.
+const (
+	MaxDepth    = 8
+	MaxElements = 256
+	MaxText     = 64 << 10
+)
+
+// Element is a small XML tree: what a Rayo payload needs, no more.
+type Element struct {
+	Name     xml.Name
+	Attr     []xml.Attr // namespace declarations are dropped
+	Children []*Element
+	Text     string // character data directly inside the element
+}
+
+// Attribute returns the value of the un-namespaced attribute name and whether
+// it is present.
+func (e *Element) Attribute(name string) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Name.Space == "" && a.Name.Local == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// ReadElement reads the element that start opens from r, up to and including
+// its end tag.
+func ReadElement(r xml.TokenReader, start xml.StartElement) (*Element, error) {
+	n := 0
+	return readElement(r, start, 1, &n)
+}
+
+func readElement(r xml.TokenReader, start xml.StartElement, depth int, count *int) (*Element, error) {
+	*count++
+	if *count > MaxElements {
+		return nil, fmt.Errorf("wire: more than %d elements", MaxElements)
+	}
+	if depth > MaxDepth {
+		return nil, fmt.Errorf("wire: elements nested deeper than %d", MaxDepth)
+	}
+	el := &Element{Name: start.Name}
+	for _, a := range start.Attr {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			continue
+		}
+		el.Attr = append(el.Attr, a)
+	}
+	var text strings.Builder
+	for {
+		tok, err := r.Token()
+		if err == io.EOF {
+			return nil, fmt.Errorf("wire: <%s> not closed", start.Name.Local)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("wire: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			child, err := readElement(r, t, depth+1, count)
+			if err != nil {
+				return nil, err
+			}
+			el.Children = append(el.Children, child)
+		case xml.CharData:
+			if text.Len()+len(t) > MaxText {
+				return nil, fmt.Errorf("wire: text in <%s> longer than %d bytes", start.Name.Local, MaxText)
+			}
+			text.Write(t)
+		case xml.EndElement:
+			el.Text = text.String()
+			return el, nil
+		}
+	}
+}
+
+// Parse reads one element from b (which may have leading white space).
+func Parse(b []byte) (*Element, error) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, errors.New("wire: no element")
+			}
+			return nil, fmt.Errorf("wire: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			return ReadElement(d, t)
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return nil, errors.New("wire: text before the element")
+			}
+		}
+	}
+}
+
+// Encode writes e to enc. A child's namespace is declared only where it
+// differs from its parent's.
+func (e *Element) Encode(enc *xml.Encoder) error {
+	return e.encode(enc, "")
+}
+
+func (e *Element) encode(enc *xml.Encoder, parentNS string) error {
+	start := xml.StartElement{Name: xml.Name{Local: e.Name.Local}}
+	if e.Name.Space != parentNS {
+		start.Attr = append(start.Attr, xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: e.Name.Space})
+	}
+	start.Attr = append(start.Attr, e.Attr...)
+	if err := enc.EncodeToken(start); err != nil {
+		return err
+	}
+	if e.Text != "" {
+		if err := enc.EncodeToken(xml.CharData(e.Text)); err != nil {
+			return err
+		}
+	}
+	for _, c := range e.Children {
+		if err := c.encode(enc, e.Name.Space); err != nil {
+			return err
+		}
+	}
+	return enc.EncodeToken(xml.EndElement{Name: start.Name})
+}
+
+// String returns e as XML text.
+func (e *Element) String() string {
+	var b bytes.Buffer
+	enc := xml.NewEncoder(&b)
+	if err := e.Encode(enc); err != nil {
+		return "<!-- " + err.Error() + " -->"
+	}
+	if err := enc.Flush(); err != nil {
+		return "<!-- " + err.Error() + " -->"
+	}
+	return b.String()
+}
+
+// TokenReader returns e as a stream of tokens, e.g. to wrap in a stanza.
+func (e *Element) TokenReader() xml.TokenReader {
+	return xml.NewDecoder(strings.NewReader(e.String()))
+}
+
+func newElement(space, local string, attrs ...string) *Element {
+	el := &Element{Name: xml.Name{Space: space, Local: local}}
+	for i := 0; i+1 < len(attrs); i += 2 {
+		el.Attr = append(el.Attr, xml.Attr{Name: xml.Name{Local: attrs[i]}, Value: attrs[i+1]})
+	}
+	return el
+}
