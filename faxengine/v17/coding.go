@@ -1,0 +1,75 @@
+package v17
+
+// The coding layer: the self-synchronising scrambler, the differential
+// encoder and the 8-state convolutional (trellis) encoder of V.17 §2 to §4
+// (the same as V.32 bis with trellis coding).
+
+// scrambler is the V.17 scrambler, generating polynomial 1 + x^-18 + x^-23:
+// each output bit is the input bit plus the outputs 18 and 23 bits earlier.
+type scrambler uint32
+
+func (s *scrambler) scramble(in int) int {
+	r := uint32(*s)
+	out := (uint32(in) ^ r>>17 ^ r>>22) & 1
+	*s = scrambler(r<<1 | out)
+	return int(out)
+}
+
+// descrambler undoes scrambler; being self-synchronising it recovers from
+// any state after 23 correct input bits.
+type descrambler uint32
+
+func (d *descrambler) descramble(in int) int {
+	r := uint32(*d)
+	out := (uint32(in) ^ r>>17 ^ r>>22) & 1
+	*d = descrambler(r<<1 | uint32(in)&1)
+	return int(out)
+}
+
+// diffEncode returns the new Y2Y1 for the data bits Q2Q1 after the previous
+// Y2Y1: V.17 table 1 is addition modulo 4.
+func diffEncode(prev, q int) int { return (prev + q) & 3 }
+
+// diffDecode inverts diffEncode.
+func diffDecode(prev, y int) int { return (y - prev) & 3 }
+
+// convNext[s][y] is the state of the convolutional encoder after state s
+// (bits W3 W2 W1 of the three delay elements, W1 least significant ... as
+// bits 2, 1, 0) takes the input Y2Y1 = y. The redundant bit Y0 sent with y
+// is state bit 0 before the step (convY0).
+var convNext [8][4]uint8
+
+func convY0(s int) int { return s & 1 }
+
+func init() {
+	for s := 0; s < 8; s++ {
+		for y := 0; y < 4; y++ {
+			convNext[s][y] = uint8(convStep(s, y))
+		}
+	}
+}
+
+// convStep is the logic of the V.17 figure 3 encoder: two exclusive-ors and
+// two ands feeding three delay elements.
+func convStep(s, y int) int {
+	y1, y2 := y&1, y>>1&1
+	s0, s1, s2 := s&1, s>>1&1, s>>2&1
+	n1 := y2 ^ s1 ^ (y1 & s0)
+	n2 := y2 ^ y1 ^ s2 ^ ((y2 ^ s1) & s0)
+	return s0<<2 | n2<<1 | n1
+}
+
+// encoder turns groups of scrambled data bits into symbol numbers
+// Q..Q3 Y2 Y1 Y0.
+type encoder struct {
+	diff int // previous Y2Y1
+	conv int // convolutional encoder state
+}
+
+// encode codes the data bits q (Q1 in bit 0) of one symbol.
+func (e *encoder) encode(q int) int {
+	e.diff = diffEncode(e.diff, q&3)
+	y0 := convY0(e.conv)
+	e.conv = int(convNext[e.conv][e.diff])
+	return (q&^3)<<1 | e.diff<<1 | y0
+}

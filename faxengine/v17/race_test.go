@@ -1,0 +1,5 @@
+//go:build race
+
+package v17
+
+const raceEnabled = true
