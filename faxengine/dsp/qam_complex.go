@@ -1,0 +1,33 @@
+package dsp
+
+import "math"
+
+// This file holds small complex64 helpers used by the QAM modems' inner
+// loops. Go's complex64 is used directly; these helpers avoid the float64
+// round trips of math/cmplx.
+
+// Abs2 returns |c|², the power of c.
+func Abs2(c complex64) float32 {
+	return real(c)*real(c) + imag(c)*imag(c)
+}
+
+// Conj returns the complex conjugate of c.
+func Conj(c complex64) complex64 {
+	return complex(real(c), -imag(c))
+}
+
+// Expj returns e^(j·phase).
+func Expj(phase float64) complex64 {
+	s, c := math.Sincos(phase)
+	return complex(float32(c), float32(s))
+}
+
+// Arg returns the angle of c in radians, in (-π, π].
+func Arg(c complex64) float32 {
+	return float32(math.Atan2(float64(imag(c)), float64(real(c))))
+}
+
+// Scale returns c·k for a real k.
+func Scale(c complex64, k float32) complex64 {
+	return complex(real(c)*k, imag(c)*k)
+}

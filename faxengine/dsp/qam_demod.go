@@ -1,0 +1,200 @@
+package dsp
+
+import "math"
+
+// interpPhases is the number of fractional-delay phases of the receive
+// matched filter: timing is quantised to 1/64 of a sample.
+const interpPhases = 64
+
+// DemodConfig describes the front end of a QAM/PSK receiver.
+type DemodConfig struct {
+	CarrierHz float64 // nominal carrier frequency
+	BaudRate  float64 // symbols per second
+	RollOff   float64 // root-raised-cosine roll-off of the matched filter
+	Span      int     // matched filter length in symbols (default 8)
+}
+
+// Demod is the front end shared by the QAM receivers: it mixes the 8000 Hz
+// line signal down to baseband with a fixed-frequency NCO, applies a
+// root-raised-cosine matched filter that also interpolates, and recovers
+// symbol timing with a Gardner detector so that it delivers exactly two
+// baseband samples per symbol (T/2 spacing): a mid-symbol sample and a
+// symbol-centre sample. Carrier phase and frequency errors are left for the
+// caller to remove after its equaliser.
+//
+// Process runs the matched filter only at the T/2 output instants, so the
+// per-sample cost is the mixer alone.
+type Demod struct {
+	nco   NCO
+	gain  float32
+	taps  int
+	coef  []float32 // [phase][tap]
+	buf   []complex64
+	pos   int
+	n     float64 // time of the newest input sample, in samples
+	next  float64 // time of the next output
+	step  float64 // nominal half-symbol period, in samples
+	half  float64 // current half-symbol period (loop frequency term applied)
+	delay float64 // group delay of the matched filter, in samples
+
+	mid     complex64 // pending mid-symbol sample
+	prevC   complex64 // previous centre sample
+	haveMid bool
+
+	// Timing loop.
+	TimingOn bool    // run the timing loop
+	Kp, Ki   float64 // proportional and integral gains (per symbol)
+	power    float32 // smoothed |y|² used to normalise the timing error
+	freqAdj  float64 // integral term, samples per half symbol
+}
+
+// NewDemod returns a front end for cfg.
+func NewDemod(cfg DemodConfig) *Demod {
+	if cfg.Span <= 0 {
+		cfg.Span = 8
+	}
+	sps := 8000 / cfg.BaudRate
+	taps := int(math.Ceil(float64(cfg.Span)*sps)) | 1
+	d := &Demod{
+		nco:   NewNCO(-cfg.CarrierHz, 8000),
+		gain:  1,
+		taps:  taps,
+		coef:  make([]float32, interpPhases*taps),
+		buf:   make([]complex64, 2*taps),
+		step:  sps / 2,
+		half:  sps / 2,
+		delay: float64(taps-1) / 2,
+		Kp:    0.01, Ki: 0.0002,
+	}
+	g := float64(taps-1) / 2
+	for p := 0; p < interpPhases; p++ {
+		mu := float64(p) / interpPhases
+		row := d.coef[p*taps : (p+1)*taps]
+		var sum float64
+		for j := range row {
+			sum += RRC((float64(j)-mu-g)/sps, cfg.RollOff)
+		}
+		for j := range row {
+			row[j] = float32(RRC((float64(j)-mu-g)/sps, cfg.RollOff) / sum)
+		}
+	}
+	d.Reset()
+	return d
+}
+
+// Reset clears the filter and timing state (not the gain).
+func (d *Demod) Reset() {
+	clear(d.buf)
+	d.pos = 0
+	d.n = 0
+	d.next = d.step
+	d.half = d.step
+	d.freqAdj = 0
+	d.haveMid = false
+	d.mid, d.prevC = 0, 0
+	d.power = 0
+}
+
+// SetGain sets the gain applied to input samples before mixing. Samples
+// already in the filter are rescaled, so outputs change gain at once.
+func (d *Demod) SetGain(g float32) {
+	if d.gain != 0 && g != d.gain {
+		k := g / d.gain
+		for i := range d.buf {
+			d.buf[i] = Scale(d.buf[i], k)
+		}
+		d.mid = Scale(d.mid, k)
+		d.prevC = Scale(d.prevC, k)
+		d.power *= k * k
+	}
+	d.gain = g
+}
+
+// Gain returns the input gain.
+func (d *Demod) Gain() float32 { return d.gain }
+
+// Delay returns the matched filter's group delay in samples.
+func (d *Demod) Delay() float64 { return d.delay }
+
+// TimingOffset returns the loop's correction of the symbol clock, as a
+// fraction of the nominal rate (positive: the far end's clock is slow).
+func (d *Demod) TimingOffset() float64 { return d.freqAdj / d.step }
+
+// SlipHalf delays the sample clock by half a symbol, swapping the roles of
+// mid and centre samples; receivers use it when they find the timing loop
+// settled on the wrong half.
+func (d *Demod) SlipHalf() {
+	d.next += d.half
+}
+
+// Process consumes input samples and writes (mid, centre) pairs to out,
+// mid at even and centre at odd indexes. It stops when src is used up or
+// out has no room for another pair, and returns the number of samples
+// consumed and of complex values written (always even).
+func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
+	taps := d.taps
+	for i, s := range src {
+		if produced+2 > len(out) {
+			return i, produced
+		}
+		lo := d.nco.Next()
+		x := float32(s) * d.gain
+		d.pos--
+		if d.pos < 0 {
+			d.pos = taps - 1
+		}
+		v := complex(x*real(lo), x*imag(lo))
+		d.buf[d.pos] = v
+		d.buf[d.pos+taps] = v
+		for d.next <= d.n {
+			mu := d.n - d.next
+			if mu >= 1 { // only after a large negative timing step
+				mu = 1 - 1.0/interpPhases
+			}
+			p := int(mu*interpPhases + 0.5)
+			b := d.buf[d.pos : d.pos+taps]
+			if p >= interpPhases { // rounds into the previous sample
+				p -= interpPhases
+				b = d.buf[d.pos+1 : d.pos+1+taps]
+			}
+			c := d.coef[p*taps : (p+1)*taps]
+			var re, im float32
+			for j, k := range c {
+				re += real(b[j]) * k
+				im += imag(b[j]) * k
+			}
+			y := complex(re, im)
+			if !d.haveMid {
+				d.mid = y
+				d.haveMid = true
+				d.next += d.half
+				continue
+			}
+			d.haveMid = false
+			out[produced] = d.mid
+			out[produced+1] = y
+			produced += 2
+			adj := 0.0
+			pw := Abs2(y) + Abs2(d.prevC)
+			d.power += (pw - d.power) * 0.05
+			if d.TimingOn && d.power > 0 {
+				// Gardner: the mid sample should sit on the zero crossing
+				// between two centre samples.
+				e := float64(real(d.prevC-y)*real(d.mid)+imag(d.prevC-y)*imag(d.mid)) / float64(d.power)
+				e = max(-1, min(1, e))
+				d.freqAdj += d.Ki * e
+				if lim := d.step * 0.01; d.freqAdj > lim {
+					d.freqAdj = lim
+				} else if d.freqAdj < -lim {
+					d.freqAdj = -lim
+				}
+				adj = d.Kp * e
+			}
+			d.prevC = y
+			d.half = d.step + d.freqAdj/2
+			d.next += d.half + adj
+		}
+		d.n++
+	}
+	return len(src), produced
+}
