@@ -1,0 +1,405 @@
+package storage
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// SpoolOptions configure a Spool. Zero durations take the defaults shown.
+type SpoolOptions struct {
+	// Dir is the spool directory; created if missing. It should be on a
+	// local file system that honours fsync.
+	Dir string
+	// RetryMin and RetryMax bound the exponential backoff between upload
+	// attempts (defaults 1s and 1m).
+	RetryMin, RetryMax time.Duration
+	// AttemptTimeout bounds one upload attempt (default 5m).
+	AttemptTimeout time.Duration
+	// Rescan is how often the directory is scanned for files left by
+	// other processes (for example a `rayofaxd store` that was killed);
+	// default RetryMax, negative disables.
+	Rescan time.Duration
+	// Logger receives one line per stored file and per failed attempt
+	// (nil: discard).
+	Logger *slog.Logger
+	// Metrics, if not nil, is updated as files move through the spool.
+	Metrics *Metrics
+}
+
+const (
+	spoolExt      = ".fax"
+	tmpPrefix     = ".tmp-"
+	staleTempTime = time.Hour
+)
+
+// Spool is the Store used by the daemon: it writes each fax to the spool
+// directory and fsyncs it, uploads it to the Backend with retries, and only
+// then removes it. Files found in the directory when the Spool is opened
+// (left by a crash or an outage) are uploaded in the background.
+type Spool struct {
+	b    Backend
+	dir  string
+	opts SpoolOptions
+	log  *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	closed  bool
+}
+
+// entry is one key on its way to the backend.
+type entry struct {
+	key     string
+	done    chan struct{} // closed when stored or the spool closed
+	obj     Object
+	err     error
+	started bool // an upload loop runs (false while Store is writing the file)
+}
+
+// NewSpool opens the spool directory in front of b and starts uploading any
+// files already pending there.
+func NewSpool(b Backend, opts SpoolOptions) (*Spool, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("storage: spool: no directory")
+	}
+	if opts.RetryMin <= 0 {
+		opts.RetryMin = time.Second
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = time.Minute
+	}
+	if opts.RetryMax < opts.RetryMin {
+		return nil, fmt.Errorf("storage: spool: retry max %v below retry min %v", opts.RetryMax, opts.RetryMin)
+	}
+	if opts.AttemptTimeout <= 0 {
+		opts.AttemptTimeout = 5 * time.Minute
+	}
+	if opts.Rescan == 0 {
+		opts.Rescan = opts.RetryMax
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("storage: spool: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Spool{
+		b: b, dir: opts.Dir, opts: opts,
+		log:     log.With("backend", b.Name()),
+		ctx:     ctx,
+		cancel:  cancel,
+		entries: make(map[string]*entry),
+	}
+	n, err := s.scan()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if n > 0 {
+		s.log.Info("storage: replaying pending spool files", "count", n, "spool_dir", s.dir)
+	}
+	if opts.Rescan > 0 {
+		s.wg.Add(1)
+		go s.rescanLoop()
+	}
+	return s, nil
+}
+
+// Backend returns the backend behind the spool.
+func (s *Spool) Backend() Backend { return s.b }
+
+// Pending returns how many keys are spooled but not yet stored.
+func (s *Spool) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
+}
+
+// Close stops uploading. Files not yet stored stay in the spool directory
+// for the next Spool opened on it; their waiting Store calls return an error
+// wrapping ErrPending.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// Store implements Store.
+func (s *Spool) Store(ctx context.Context, key string, r io.Reader) (Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return Object{}, fmt.Errorf("storage: %w", err)
+	}
+	e, err := s.reserve(key)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := s.spool(ctx, key, r); err != nil {
+		s.release(e)
+		return Object{}, fmt.Errorf("storage: spool %s: %w", key, err)
+	}
+	s.start(e)
+	select {
+	case <-e.done:
+		return e.obj, e.err
+	case <-ctx.Done():
+		return Object{Key: key}, fmt.Errorf("storage: %s: %w (%w)", key, ErrPending, ctx.Err())
+	}
+}
+
+// StoreFile implements Store.
+func (s *Spool) StoreFile(ctx context.Context, key, path string) (Object, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Object{}, fmt.Errorf("storage: %w", err)
+	}
+	defer f.Close()
+	return s.Store(ctx, key, f)
+}
+
+// URL implements Store. A key still in the spool gets an error wrapping
+// ErrPending, an unknown one ErrNotFound.
+func (s *Spool) URL(ctx context.Context, key string) (Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return Object{}, fmt.Errorf("storage: %w", err)
+	}
+	s.mu.Lock()
+	_, pending := s.entries[key]
+	s.mu.Unlock()
+	if pending {
+		return Object{Key: key}, fmt.Errorf("storage: %s: %w", key, ErrPending)
+	}
+	size, err := s.b.Stat(ctx, key)
+	if err != nil {
+		return Object{}, err
+	}
+	u, exp, err := s.b.URL(ctx, key)
+	if err != nil {
+		return Object{}, err
+	}
+	return Object{Key: key, Size: size, URL: u, Expires: exp}, nil
+}
+
+func (s *Spool) reserve(key string) (*entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("storage: %w", ErrClosed)
+	}
+	if _, ok := s.entries[key]; ok {
+		return nil, fmt.Errorf("storage: %s: %w", key, ErrBusy)
+	}
+	e := &entry{key: key, done: make(chan struct{})}
+	s.entries[key] = e
+	s.opts.Metrics.setPending(len(s.entries))
+	return e, nil
+}
+
+func (s *Spool) release(e *entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.entries[e.key] == e {
+		delete(s.entries, e.key)
+	}
+	s.opts.Metrics.setPending(len(s.entries))
+}
+
+func (s *Spool) start(e *entry) {
+	s.mu.Lock()
+	e.started = true
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go s.run(e)
+}
+
+func (s *Spool) path(key string) string {
+	return filepath.Join(s.dir, base64.RawURLEncoding.EncodeToString([]byte(key))+spoolExt)
+}
+
+// spool writes r durably to the spool file for key.
+func (s *Spool) spool(ctx context.Context, key string, r io.Reader) error {
+	root, err := os.OpenRoot(s.dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return writeFileAtomic(root, filepath.Base(s.path(key)), func(w io.Writer) error {
+		_, err := io.Copy(w, ctxReader{ctx, r})
+		return err
+	}, 0o640)
+}
+
+// scan starts an upload for every pending file not already being handled
+// and removes stale temporary files. It returns how many it started.
+func (s *Spool) scan() (int, error) {
+	des, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("storage: spool: %w", err)
+	}
+	n := 0
+	for _, de := range des {
+		name := de.Name()
+		if strings.HasPrefix(name, tmpPrefix) {
+			// A write that never completed (its Store never returned
+			// success). Leave young ones: another process may be writing.
+			if fi, err := de.Info(); err == nil && time.Since(fi.ModTime()) > staleTempTime {
+				os.Remove(filepath.Join(s.dir, name))
+				s.log.Warn("storage: removed incomplete spool file", "file", name)
+			}
+			continue
+		}
+		if !strings.HasSuffix(name, spoolExt) || !de.Type().IsRegular() {
+			continue
+		}
+		kb, err := base64.RawURLEncoding.DecodeString(strings.TrimSuffix(name, spoolExt))
+		key := string(kb)
+		if err == nil {
+			err = ValidateKey(key)
+		}
+		if err != nil {
+			s.log.Error("storage: spool file with an undecodable name left in place", "file", name, "err", err)
+			continue
+		}
+		e, err := s.reserve(key)
+		if err != nil {
+			continue // already being stored, or closed
+		}
+		s.start(e)
+		n++
+	}
+	return n, nil
+}
+
+func (s *Spool) rescanLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.Rescan)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.scan(); err != nil {
+				s.log.Error("storage: spool rescan", "err", err)
+			} else if n > 0 {
+				s.log.Info("storage: found pending spool files", "count", n)
+			}
+		}
+	}
+}
+
+// run uploads e until it is stored or the spool closes.
+func (s *Spool) run(e *entry) {
+	defer s.wg.Done()
+	backoff := s.opts.RetryMin
+	for attempt := 1; ; attempt++ {
+		obj, err := s.attempt(e.key)
+		if err == nil {
+			e.obj = obj
+			s.release(e)
+			close(e.done)
+			s.log.Info("storage: stored", "key", e.key, "size", obj.Size, "attempts", attempt)
+			return
+		}
+		if s.ctx.Err() != nil {
+			e.err = fmt.Errorf("storage: %s: %w (%w)", e.key, ErrPending, ErrClosed)
+			s.release(e)
+			close(e.done)
+			return
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		s.log.Warn("storage: upload failed, file kept in spool", "key", e.key, "attempt", attempt,
+			"retry_in", wait.Round(time.Millisecond), "err", err)
+		select {
+		case <-time.After(wait):
+		case <-s.ctx.Done():
+		}
+		backoff = min(2*backoff, s.opts.RetryMax)
+	}
+}
+
+var errLocked = errors.New("being uploaded by another process")
+
+// attempt makes one try at moving the spool file for key to the backend.
+func (s *Spool) attempt(key string) (Object, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.AttemptTimeout)
+	defer cancel()
+	p := s.path(key)
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Another process stored it and removed the file.
+		return s.stored(ctx, key, -1)
+	}
+	if err != nil {
+		return Object{}, err
+	}
+	defer f.Close() // also releases the lock
+	if locked, err := tryLock(f); err != nil {
+		return Object{}, fmt.Errorf("lock %s: %w", p, err)
+	} else if !locked {
+		return Object{}, errLocked
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return Object{}, err
+	}
+	if cur, err := os.Stat(p); err != nil || !os.SameFile(fi, cur) {
+		if errors.Is(err, fs.ErrNotExist) {
+			return s.stored(ctx, key, -1)
+		}
+		return Object{}, fmt.Errorf("spool file %s replaced while opening it", p)
+	}
+	start := time.Now()
+	err = s.b.Put(ctx, key, f, fi.Size())
+	s.opts.Metrics.observeUpload(s.b.Name(), time.Since(start), fi.Size(), err)
+	if err != nil {
+		return Object{}, err
+	}
+	obj, err := s.stored(ctx, key, fi.Size())
+	if err != nil {
+		return Object{}, err
+	}
+	if err := os.Remove(p); err != nil {
+		s.log.Error("storage: stored but could not remove the spool file (it will be uploaded again)", "key", key, "err", err)
+	} else if root, err := os.OpenRoot(s.dir); err == nil {
+		syncDir(root, ".")
+		root.Close()
+	}
+	return obj, nil
+}
+
+// stored checks that the backend holds key (with size bytes, when size >= 0)
+// and returns it with a URL.
+func (s *Spool) stored(ctx context.Context, key string, size int64) (Object, error) {
+	got, err := s.b.Stat(ctx, key)
+	if err != nil {
+		return Object{}, fmt.Errorf("checking stored object: %w", err)
+	}
+	if size >= 0 && got != size {
+		return Object{}, fmt.Errorf("backend holds %d bytes for %s, uploaded %d", got, key, size)
+	}
+	u, exp, err := s.b.URL(ctx, key)
+	if err != nil {
+		return Object{}, err
+	}
+	return Object{Key: key, Size: got, URL: u, Expires: exp}, nil
+}
