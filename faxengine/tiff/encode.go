@@ -2,9 +2,11 @@ package tiff
 
 import (
 	"errors"
+	"fmt"
 	"math/bits"
 
 	"github.com/rayofax/rayofax/faxengine/raster"
+	"github.com/rayofax/rayofax/faxengine/t4"
 )
 
 // encode codes a page for the Writer and returns the strip, its
@@ -26,6 +28,28 @@ func (w *Writer) encode(bm *raster.Bitmap, yres float64) ([]byte, Compression, u
 			}
 		}
 		return out, CompressionNone, 0, nil
+	case MH, MR:
+		opts := t4.Options{Encoding: t4.MH, AlignEOL: w.opts.ByteAlignEOL, NoRTC: true, MSBFirst: w.opts.FillOrder == 1}
+		var t4opt uint32
+		if w.opts.ByteAlignEOL {
+			t4opt |= T4FillBits
+		}
+		if w.opts.Coding == MR {
+			opts.Encoding = t4.MR
+			t4opt |= T4TwoD
+			opts.K = w.opts.K
+			if opts.K == 0 {
+				opts.K = 2
+				if yres > 150 {
+					opts.K = 4
+				}
+			}
+		}
+		data, err := t4.Encode(bm, opts)
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("T.4 %v: %w", opts.Encoding, err)
+		}
+		return data, CompressionT4, t4opt, nil
 	}
-	return nil, 0, 0, errors.New("CCITT coding not available yet")
+	return nil, 0, 0, errors.New("MMR coding not available yet")
 }
