@@ -1,0 +1,253 @@
+package v17
+
+import (
+	"math"
+
+	"github.com/rayofax/rayofax/faxengine/dsp"
+	"github.com/rayofax/rayofax/faxengine/modem"
+)
+
+// TxConfig selects what a Transmitter sends.
+type TxConfig struct {
+	Rate       int  // 14400, 12000, 9600 or 7200 bit/s
+	ShortTrain bool // the short training sequence (T.30: pages after the first)
+	TEP        bool // precede the training with the talker echo protection tone
+}
+
+// Transmit pulse shaping: root raised cosine, roll-off 0.25 (within V.17's
+// spectrum limits), truncated to txSpan symbols. The sample rate is 10/3 of
+// the symbol rate, so each output sample uses one of ten phases of the
+// filter.
+const (
+	txBeta   = 0.25
+	txSpan   = 10
+	txPhases = 10
+)
+
+var txFilter [txPhases][txSpan]float64
+var txPulsePower float64 // mean over phases of the sum of squared taps
+
+func init() {
+	for p := 0; p < txPhases; p++ {
+		for i := 0; i < txSpan; i++ {
+			// Tap i weighs the symbol i symbols before the newest; the
+			// output sample lies p/10 of a symbol after the newest symbol's
+			// slot, and the pulse is delayed by txSpan/2.
+			t := float64(i) + float64(p)/txPhases - txSpan/2
+			v := rrc(t, txBeta) * hann(t, txSpan/2)
+			txFilter[p][i] = v
+			txPulsePower += v * v
+		}
+	}
+	txPulsePower /= txPhases
+}
+
+// Transmitter states.
+const (
+	txTEPTone = iota
+	txTEPSilence
+	txSeg1
+	txSeg2
+	txSeg3
+	txSeg4
+	txData
+	txTail
+	txFlush
+	txDone
+)
+
+// Transmitter is a V.17 transmitter. It implements modem.Transmitter.
+type Transmitter struct {
+	cfg   TxConfig
+	src   modem.BitSource
+	bits  int
+	pts   []complex128
+	level float64
+	gain  float64
+
+	state int
+	count int // symbols sent in the current state
+	scr   scrambler
+	enc   encoder
+	abcd  int // index of the last training symbol in abcd
+
+	hist  [txSpan]complex128 // newest symbol first... as a ring, see push
+	hpos  int
+	phase int // in tenths of a symbol since the newest symbol
+	n     int // samples sent, for the carrier
+}
+
+// NewTransmitter returns a transmitter for cfg that takes its data from src,
+// at DefaultLevel.
+func NewTransmitter(cfg TxConfig, src modem.BitSource) (*Transmitter, error) {
+	t := &Transmitter{src: src, level: DefaultLevel}
+	if err := t.Restart(cfg); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// SetLevel sets the transmit level in dBm0 (the mean power of the data
+// signal).
+func (t *Transmitter) SetLevel(dbm0 float64) {
+	t.level = dbm0
+	t.setGain()
+}
+
+func (t *Transmitter) setGain() {
+	es := 0.0
+	for _, p := range t.pts {
+		es += real(p)*real(p) + imag(p)*imag(p)
+	}
+	es /= float64(len(t.pts))
+	t.gain = dsp.SineAmplitude(t.level) / math.Sqrt(es*txPulsePower)
+}
+
+// Restart begins a new transmission (a new training sequence) with cfg,
+// keeping the level and the bit source.
+func (t *Transmitter) Restart(cfg TxConfig) error {
+	bits, err := bitsPerSymbol(cfg.Rate)
+	if err != nil {
+		return err
+	}
+	t.cfg = cfg
+	t.bits = bits
+	t.pts = constellation(bits)
+	t.setGain()
+	t.state = txSeg1
+	if cfg.TEP {
+		t.state = txTEPTone
+	}
+	t.count = 0
+	t.scr = scramblerSeed
+	t.enc = encoder{diff: 1}
+	if cfg.ShortTrain {
+		t.enc.diff = 0
+	}
+	t.abcd = 0
+	t.hist = [txSpan]complex128{}
+	t.hpos = 0
+	t.phase = 0
+	t.n = 0
+	return nil
+}
+
+// SetBitSource changes the source of data bits.
+func (t *Transmitter) SetBitSource(src modem.BitSource) { t.src = src }
+
+// Fill implements modem.Transmitter.
+func (t *Transmitter) Fill(dst []int16) int {
+	for i := range dst {
+		if t.phase += 3; t.phase >= txPhases {
+			t.phase -= txPhases
+			if t.state == txDone {
+				return i
+			}
+			t.hpos--
+			if t.hpos < 0 {
+				t.hpos = txSpan - 1
+			}
+			t.hist[t.hpos] = t.symbol()
+		}
+		// Pulse shaping at baseband, then onto the carrier.
+		h := &txFilter[t.phase]
+		var re, im float64
+		k := t.hpos
+		for j := 0; j < txSpan; j++ {
+			re += h[j] * real(t.hist[k])
+			im += h[j] * imag(t.hist[k])
+			if k++; k == txSpan {
+				k = 0
+			}
+		}
+		c := t.n % carrierPeriod
+		t.n = c + 1
+		v := (re*carrierCos[c] - im*carrierSin[c]) * t.gain
+		dst[i] = sat16(v)
+	}
+	return len(dst)
+}
+
+func sat16(v float64) int16 {
+	v = math.Round(v)
+	if v > 32767 {
+		return 32767
+	}
+	if v < -32768 {
+		return -32768
+	}
+	return int16(v)
+}
+
+// next moves to state s when count symbols of the current one are sent.
+func (t *Transmitter) next(count, s int) {
+	if t.count++; t.count >= count {
+		t.count = 0
+		t.state = s
+	}
+}
+
+// symbol returns the next symbol to send.
+func (t *Transmitter) symbol() complex128 {
+	switch t.state {
+	case txTEPTone:
+		t.next(tepToneSymbols, txTEPSilence)
+		return abcd[0]
+	case txTEPSilence:
+		t.next(tepSilenceSymbols, txSeg1)
+		return 0
+	case txSeg1:
+		// ABAB..., starting with A.
+		p := abcd[t.count&1]
+		t.next(seg1Symbols, txSeg2)
+		return p
+	case txSeg2:
+		// Scrambled ones; each dibit picks C, D, B or A.
+		b := t.scr.scramble(1)<<1 | t.scr.scramble(1)
+		t.abcd = [4]int{2, 3, 1, 0}[b]
+		if t.cfg.ShortTrain {
+			t.next(seg2ShortSymbols, txSeg4)
+		} else {
+			t.next(seg2LongSymbols, txSeg3)
+		}
+		return abcd[t.abcd]
+	case txSeg3:
+		// The bridge word, scrambled, as quarter-turn steps.
+		sh := (t.count & 7) * 2
+		b := t.scr.scramble(bridgeWord>>sh&1)<<1 | t.scr.scramble(bridgeWord>>(sh+1)&1)
+		t.abcd = (t.abcd + [4]int{1, 0, 2, 3}[b]) & 3
+		t.next(seg3Symbols, txSeg4)
+		return abcd[t.abcd]
+	case txSeg4:
+		t.next(seg4Symbols, txData)
+		return t.dataSymbol(true)
+	case txData:
+		return t.dataSymbol(false)
+	case txTail:
+		t.next(tailOnesSymbols, txFlush)
+		return t.dataSymbol(true)
+	case txFlush:
+		// Let the pulse shaping filter empty.
+		t.next(txSpan/2+1, txDone)
+		return 0
+	}
+	return 0
+}
+
+// dataSymbol codes one symbol of data bits (or of ones).
+func (t *Transmitter) dataSymbol(ones bool) complex128 {
+	q := 0
+	for i := 0; i < t.bits; i++ {
+		bit := 1
+		if !ones {
+			if bit = t.src.GetBit(); bit == modem.EndOfData {
+				ones = true
+				bit = 1
+				t.state = txTail
+				t.count = 1 // this symbol is the first of the tail
+			}
+		}
+		q |= t.scr.scramble(bit&1) << i
+	}
+	return t.pts[t.enc.encode(q)]
+}

@@ -1,0 +1,63 @@
+package v17
+
+import (
+	"math"
+	"testing"
+
+	"github.com/rayofax/rayofax/faxengine/dsp"
+	"github.com/rayofax/rayofax/faxengine/modem"
+)
+
+func TestTransmitLevel(t *testing.T) {
+	for _, rate := range []int{14400, 7200} {
+		for _, level := range []float64{0, -10, -43} {
+			sig := transmit(t, TxConfig{Rate: rate}, level, randomBits(rate*2, 7))
+			// The data lie after the long training (about 1.4 s).
+			part := sig[14000 : 14000+8000]
+			ms := 0.0
+			for _, v := range part {
+				ms += float64(v) * float64(v)
+			}
+			got := dsp.PowerDBm0(ms / float64(len(part)))
+			if math.Abs(got-level) > 0.3 {
+				t.Errorf("rate %d: level %.2f dBm0, want %v", rate, got, level)
+			}
+		}
+	}
+}
+
+// TestTransmitLength checks the length of each training sequence against
+// V.17 table 2: the symbols of the segments plus the data, the tail of ones
+// and the filter tail.
+func TestTransmitLength(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  TxConfig
+		syms int
+	}{
+		{TxConfig{Rate: 14400}, seg1Symbols + seg2LongSymbols + seg3Symbols + seg4Symbols},
+		{TxConfig{Rate: 14400, ShortTrain: true}, seg1Symbols + seg2ShortSymbols + seg4Symbols},
+		{TxConfig{Rate: 9600, TEP: true}, tepToneSymbols + tepSilenceSymbols + seg1Symbols + seg2LongSymbols + seg3Symbols + seg4Symbols},
+	} {
+		bits, _ := bitsPerSymbol(tc.cfg.Rate)
+		data := randomBits(bits*100, 3)
+		sig := transmit(t, tc.cfg, -10, data)
+		want := tc.syms + 100 + tailOnesSymbols + txSpan/2 + 1
+		if got := (len(sig)*3 + 9) / 10; got < want || got > want+1 {
+			t.Errorf("%+v: %d symbols, want %d", tc.cfg, got, want)
+		}
+	}
+}
+
+func TestTransmitterErrors(t *testing.T) {
+	if _, err := NewTransmitter(TxConfig{Rate: 4800}, modem.BitFunc(func() int { return 1 })); err == nil {
+		t.Error("no error for 4800 bit/s")
+	}
+}
+
+func TestTransmitAllocs(t *testing.T) {
+	tx, _ := NewTransmitter(TxConfig{Rate: 14400}, modem.BitFunc(func() int { return 1 }))
+	buf := make([]int16, 160)
+	if a := testing.AllocsPerRun(100, func() { tx.Fill(buf) }); a != 0 {
+		t.Errorf("%v allocations per Fill", a)
+	}
+}
