@@ -1,0 +1,291 @@
+// Package audio carries one call's audio between FreeSWITCH's `unicast`
+// stream and an in-process media handler (the fax terminal).
+//
+// FreeSWITCH sends the call's audio as raw datagrams (no RTP header) of
+// signed 16-bit little-endian PCM, 160 samples = 20 ms at 8 kHz, on its own
+// clock, and plays back whatever it receives, unpaced. So the switch's
+// clock paces the call: a Stream answers every 20 ms slot of that clock
+// with exactly one transmitted frame, computed by the handler from the
+// frame received for that slot.
+//
+// Missing frames. FreeSWITCH sends no sequence numbers, so slots are told
+// apart by arrival time. The kernel stamps each datagram on arrival
+// (SO_TIMESTAMPNS, where available), so the reader's own scheduling delays
+// do not look like loss. Slot k of a run is expected at anchor + k·20 ms;
+// the anchor follows the sender's clock slowly (it absorbs jitter and
+// clock drift). A datagram more than half a frame late means the slots
+// before it were lost: the handler hears silence for each of them and its
+// answers are sent, so both directions keep time. A datagram more than
+// half a frame early belongs to a slot already answered (it was reordered
+// or duplicated): it is dropped, as a jitter buffer drops a late packet.
+// After a pause of more than PauseReset (the stream stopped, e.g. while an
+// application ran) the next datagram starts a new run without filling.
+//
+// One goroutine per stream reads the socket and runs the handler; nothing
+// is allocated per frame.
+package audio
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Frame geometry of FreeSWITCH's L16 unicast at 8 kHz.
+const (
+	FrameSamples = 160
+	FrameBytes   = 2 * FrameSamples
+	FrameTime    = 20 * time.Millisecond
+)
+
+// Tuning of slot tracking.
+const (
+	// MaxFill bounds the silence inserted for one gap (200 ms); a longer
+	// gap is a pause, not loss.
+	MaxFill = 10
+	// PauseReset: a datagram after this long a silence starts a new run.
+	PauseReset = 200 * time.Millisecond
+)
+
+// Handler turns each received frame into the frame to send back. in and out
+// hold FrameSamples samples; in is silence for a lost frame. Frame is
+// called from the stream's goroutine only and must not keep the slices.
+// CNG frames from the switch arrive as they are (-1 samples).
+type Handler interface {
+	Frame(in, out []int16)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(in, out []int16)
+
+// Frame calls f.
+func (f HandlerFunc) Frame(in, out []int16) { f(in, out) }
+
+// Stats counts a stream's frames.
+type Stats struct {
+	Received int64 // datagrams accepted from the switch
+	Sent     int64 // frames sent back (received + filled)
+	Filled   int64 // slots with no datagram, answered from silence
+	Dropped  int64 // early (reordered or duplicate) datagrams dropped
+	Strays   int64 // datagrams from other sources, ignored
+	BadSize  int64 // datagrams of another size than 320 bytes, ignored
+	Late     int64 // frames whose answer left more than 20 ms after arrival
+	Runs     int64 // runs started (first datagram, and after each pause)
+}
+
+// ErrNoMedia: no datagram arrived in time after unicast was requested.
+var ErrNoMedia = errors.New("audio: no datagram from the switch")
+
+// Stream is one call's unicast endpoint: our socket and the switch's.
+type Stream struct {
+	pc     *net.UDPConn
+	local  *net.UDPAddr
+	h      Handler
+	remote atomic.Pointer[netip.AddrPort]
+
+	received, sent, filled, dropped, strays, badSize, late, runs atomic.Int64
+
+	mu      sync.Mutex
+	arrived *sync.Cond // broadcast on each accepted datagram
+
+	done chan struct{}
+	once sync.Once
+}
+
+// Listen binds our end of a stream on ip:port and starts reading; frames
+// go to h. Datagrams are accepted only from the address set with Expect.
+func Listen(ip string, port int, h Handler) (*Stream, error) {
+	addr, err := net.ResolveUDPAddr("udp", net.JoinHostPort(ip, fmt.Sprint(port)))
+	if err != nil {
+		return nil, fmt.Errorf("audio: address %s:%d: %w", ip, port, err)
+	}
+	pc, err := net.ListenUDP("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("audio: listen %s: %w", addr, err)
+	}
+	enableTimestamps(pc)
+	s := &Stream{pc: pc, local: pc.LocalAddr().(*net.UDPAddr), h: h, done: make(chan struct{})}
+	s.arrived = sync.NewCond(&s.mu)
+	go s.loop()
+	return s, nil
+}
+
+// LocalAddr is our address, the switch's remote-ip/remote-port.
+func (s *Stream) LocalAddr() *net.UDPAddr { return s.local }
+
+// Expect sets the switch's address (its local-ip/local-port): datagrams from
+// anywhere else are ignored, and answers go there.
+func (s *Stream) Expect(remote netip.AddrPort) {
+	r := netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	s.remote.Store(&r)
+}
+
+// Received returns how many datagrams were accepted so far; with
+// WaitReceived it detects that a (re)started unicast is flowing.
+func (s *Stream) Received() int64 { return s.received.Load() }
+
+// WaitReceived waits until more than mark datagrams were accepted, at most
+// timeout; ErrNoMedia if none came.
+func (s *Stream) WaitReceived(ctx context.Context, mark int64, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		s.arrived.Broadcast()
+		s.mu.Unlock()
+	})
+	defer stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.received.Load() <= mark {
+		select {
+		case <-s.done:
+			return fmt.Errorf("audio: stream closed: %w", ErrNoMedia)
+		default:
+		}
+		if ctx.Err() != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("%w within %v on %s", ErrNoMedia, timeout, s.local)
+			}
+			return ctx.Err()
+		}
+		s.arrived.Wait()
+	}
+	return nil
+}
+
+// Stats returns the counters so far.
+func (s *Stream) Stats() Stats {
+	return Stats{
+		Received: s.received.Load(), Sent: s.sent.Load(), Filled: s.filled.Load(),
+		Dropped: s.dropped.Load(), Strays: s.strays.Load(), BadSize: s.badSize.Load(),
+		Late: s.late.Load(), Runs: s.runs.Load(),
+	}
+}
+
+// Close stops the stream and releases the socket.
+func (s *Stream) Close() error {
+	s.once.Do(func() {
+		s.pc.Close()
+		<-s.done
+		s.mu.Lock()
+		s.arrived.Broadcast()
+		s.mu.Unlock()
+	})
+	return nil
+}
+
+// Done is closed when the stream's goroutine has ended.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+func (s *Stream) loop() {
+	defer close(s.done)
+	var (
+		buf     = make([]byte, 2048)
+		oob     = make([]byte, 128)
+		in      = make([]int16, FrameSamples)
+		out     = make([]int16, FrameSamples)
+		silence = make([]int16, FrameSamples)
+		pkt     = make([]byte, FrameBytes)
+		sl      slots
+	)
+	for {
+		n, oobn, _, from, err := s.pc.ReadMsgUDPAddrPort(buf, oob)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // e.g. ICMP port unreachable reported on a later read
+		}
+		now := time.Now()
+		at := arrivalTime(oob[:oobn], now)
+		remote := s.remote.Load()
+		if remote == nil || from.Port() != remote.Port() || from.Addr().Unmap() != remote.Addr() {
+			s.strays.Add(1)
+			continue
+		}
+		if n != FrameBytes {
+			s.badSize.Add(1)
+			continue
+		}
+		fill, keep, newRun := sl.arrive(at)
+		if newRun {
+			s.runs.Add(1)
+		}
+		s.received.Add(1)
+		s.mu.Lock()
+		s.arrived.Broadcast()
+		s.mu.Unlock()
+		if !keep {
+			s.dropped.Add(1)
+			continue
+		}
+		for range fill {
+			s.h.Frame(silence, out)
+			s.send(pkt, out, *remote)
+			s.filled.Add(1)
+		}
+		for i := range in {
+			in[i] = int16(binary.LittleEndian.Uint16(buf[2*i:]))
+		}
+		s.h.Frame(in, out)
+		s.send(pkt, out, *remote)
+		if time.Since(at) > FrameTime {
+			s.late.Add(1)
+		}
+	}
+}
+
+func (s *Stream) send(pkt []byte, out []int16, to netip.AddrPort) {
+	for i, v := range out {
+		binary.LittleEndian.PutUint16(pkt[2*i:], uint16(v))
+	}
+	if _, err := s.pc.WriteToUDPAddrPort(pkt, to); err == nil {
+		s.sent.Add(1)
+	}
+}
+
+// slots assigns arrivals to the sender's 20 ms slots.
+type slots struct {
+	running bool
+	anchor  time.Time // expected arrival of slot 0 of the run
+	next    int64     // next slot to answer
+	last    time.Time
+}
+
+// arrive accounts for a datagram that arrived at t. It returns how many
+// lost slots to fill with silence before this frame, whether to use the
+// frame (false: it is early, its slot was answered already) and whether it
+// starts a new run.
+func (sl *slots) arrive(t time.Time) (fill int, keep, newRun bool) {
+	if !sl.running || t.Sub(sl.last) > PauseReset || t.Before(sl.last.Add(-PauseReset)) {
+		sl.running, sl.anchor, sl.next, sl.last = true, t, 1, t
+		return 0, true, true
+	}
+	sl.last = t
+	due := sl.anchor.Add(time.Duration(sl.next) * FrameTime)
+	lateness := t.Sub(due)
+	switch {
+	case lateness > FrameTime/2:
+		k := int64((lateness + FrameTime/2) / FrameTime)
+		if k > MaxFill {
+			// A pause, not loss: start over from here.
+			sl.anchor, sl.next = t, 1
+			return 0, true, true
+		}
+		sl.next += k + 1
+		return int(k), true, false
+	case lateness < -FrameTime/2:
+		return 0, false, false
+	}
+	// On time: let the anchor follow the sender's clock (1/16 per frame).
+	sl.anchor = sl.anchor.Add(lateness / 16)
+	sl.next++
+	return 0, true, false
+}

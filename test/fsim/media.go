@@ -1,0 +1,297 @@
+package fsim
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// FrameSamples is the samples in one 20 ms frame at 8 kHz.
+const FrameSamples = 160
+
+const (
+	frameBytes = 2 * FrameSamples
+	frameTime  = 20 * time.Millisecond
+	fifoFrames = 25 // 500 ms of what the client sent, then the oldest goes
+)
+
+// MediaStats counts one stream's traffic.
+type MediaStats struct {
+	Sent      int // datagrams sent to the client
+	Received  int // datagrams accepted from the client
+	Underruns int // ticks with nothing from the client queued (after the first)
+	Overflows int // frames dropped because the client sent too far ahead
+	LostTx    int // datagrams to the client dropped on purpose
+	LostRx    int // datagrams from the client dropped on purpose
+	Reordered int // datagrams swapped with their successor on purpose
+	Strays    int // datagrams from an unexpected source
+	OddSize   int // datagrams not 320 bytes long
+}
+
+// MediaStats returns the totals of every stream this channel has had.
+func (ch *Channel) MediaStats() MediaStats {
+	ch.s.mu.Lock()
+	st := ch.stream
+	ch.s.mu.Unlock()
+	ch.statsMu.Lock()
+	total := ch.pastStats
+	ch.statsMu.Unlock()
+	if st != nil {
+		total = total.add(st.snapshot())
+	}
+	return total
+}
+
+// Streaming reports whether a unicast stream is sending audio now.
+func (ch *Channel) Streaming() bool {
+	ch.s.mu.Lock()
+	defer ch.s.mu.Unlock()
+	return ch.activeLocked(ch.stream)
+}
+
+func (ch *Channel) activeLocked(st *stream) bool {
+	return st != nil && ch.stream == st && !st.mute && ch.parked && !ch.appRunning && !ch.gone
+}
+
+func (a MediaStats) add(b MediaStats) MediaStats {
+	a.Sent += b.Sent
+	a.Received += b.Received
+	a.Underruns += b.Underruns
+	a.Overflows += b.Overflows
+	a.LostTx += b.LostTx
+	a.LostRx += b.LostRx
+	a.Reordered += b.Reordered
+	a.Strays += b.Strays
+	a.OddSize += b.OddSize
+	return a
+}
+
+// stream is one unicast session: the switch's socket, the client's
+// address and the queue of frames the client sent.
+type stream struct {
+	ch      *Channel
+	pc      *net.UDPConn
+	remote  *net.UDPAddr
+	mute    bool // guarded by s.mu
+	closed  atomic.Bool
+	loss    float64
+	reorder float64
+
+	mu     sync.Mutex
+	fifo   [][]int16
+	gotAny bool
+	stats  MediaStats
+	rxRng  *rand.Rand
+	rxHeld []int16
+
+	// used by the media clock goroutine only
+	txRng  *rand.Rand
+	txHeld []byte
+	in     []int16
+	out    []int16
+	pkt    []byte
+}
+
+var streamSeq atomic.Uint64
+
+func newStream(ch *Channel, pc *net.UDPConn, remote *net.UDPAddr, loss, reorder float64) *stream {
+	n := streamSeq.Add(1)
+	seed := ch.s.cfg.Seed
+	return &stream{
+		ch: ch, pc: pc, remote: remote, loss: loss, reorder: reorder,
+		rxRng: rand.New(rand.NewPCG(seed, 2*n)),
+		txRng: rand.New(rand.NewPCG(seed, 2*n+1)),
+		in:    make([]int16, FrameSamples),
+		out:   make([]int16, FrameSamples),
+		pkt:   make([]byte, frameBytes),
+	}
+}
+
+func (st *stream) snapshot() MediaStats {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.stats
+}
+
+func (st *stream) close() {
+	if st.closed.Swap(true) {
+		return
+	}
+	st.pc.Close()
+	ch := st.ch
+	ch.statsMu.Lock()
+	ch.pastStats = ch.pastStats.add(st.snapshot())
+	ch.statsMu.Unlock()
+}
+
+// readLoop queues what the client sends: each datagram whole, at once,
+// unpaced, as the switch writes it into the channel.
+func (st *stream) readLoop() {
+	buf := make([]byte, 4096)
+	for {
+		n, from, err := st.pc.ReadFromUDP(buf)
+		if err != nil {
+			return
+		}
+		st.mu.Lock()
+		if !from.IP.Equal(st.remote.IP) || from.Port != st.remote.Port {
+			st.stats.Strays++
+			st.mu.Unlock()
+			continue
+		}
+		if n != frameBytes {
+			st.stats.OddSize++
+		}
+		f := make([]int16, FrameSamples)
+		for i := 0; i < FrameSamples && 2*i+1 < n; i++ {
+			f[i] = int16(binary.LittleEndian.Uint16(buf[2*i:]))
+		}
+		switch {
+		case st.loss > 0 && st.rxRng.Float64() < st.loss:
+			st.stats.LostRx++
+		case st.rxHeld == nil && st.reorder > 0 && st.rxRng.Float64() < st.reorder:
+			st.stats.Reordered++
+			st.rxHeld = f
+		default:
+			st.pushLocked(f)
+			if st.rxHeld != nil {
+				st.pushLocked(st.rxHeld)
+				st.rxHeld = nil
+			}
+		}
+		st.mu.Unlock()
+	}
+}
+
+func (st *stream) pushLocked(f []int16) {
+	st.stats.Received++
+	st.gotAny = true
+	if len(st.fifo) >= fifoFrames {
+		st.fifo = st.fifo[1:]
+		st.stats.Overflows++
+	}
+	st.fifo = append(st.fifo, f)
+}
+
+// tick runs one 20 ms period: the far end hears the oldest queued frame
+// (or silence) and its answer goes out as one datagram.
+func (st *stream) tick(answered bool) {
+	st.mu.Lock()
+	if len(st.fifo) > 0 {
+		copy(st.in, st.fifo[0])
+		st.fifo[0] = nil
+		st.fifo = st.fifo[1:]
+	} else {
+		clear(st.in)
+		if st.gotAny {
+			st.stats.Underruns++
+		}
+	}
+	st.mu.Unlock()
+	if answered {
+		st.ch.peer.Process(st.in, st.out)
+		for i, v := range st.out {
+			binary.LittleEndian.PutUint16(st.pkt[2*i:], uint16(v))
+		}
+	} else {
+		// Comfort noise as FreeSWITCH writes it: 320 bytes of 0xFF.
+		for i := range st.pkt {
+			st.pkt[i] = 0xFF
+		}
+	}
+	var lostTx, reordered int
+	switch {
+	case st.loss > 0 && st.txRng.Float64() < st.loss:
+		lostTx++
+	case st.txHeld == nil && st.reorder > 0 && st.txRng.Float64() < st.reorder:
+		reordered++
+		st.txHeld = append([]byte(nil), st.pkt...)
+	default:
+		st.pc.WriteToUDP(st.pkt, st.remote)
+		if st.txHeld != nil {
+			st.pc.WriteToUDP(st.txHeld, st.remote)
+			st.txHeld = nil
+		}
+	}
+	st.mu.Lock()
+	st.stats.Sent++
+	st.stats.LostTx += lostTx
+	st.stats.Reordered += reordered
+	st.mu.Unlock()
+}
+
+// mediaClock is the switch's timer: every 20 ms it runs one tick of every
+// active stream, like the session threads reading frames in park.
+type mediaClock struct {
+	s       *Server
+	mu      sync.Mutex
+	streams []*stream
+	slips   atomic.Int64
+}
+
+func newMediaClock(s *Server) *mediaClock { return &mediaClock{s: s} }
+
+func (m *mediaClock) add(st *stream) {
+	m.mu.Lock()
+	m.streams = append(m.streams, st)
+	m.mu.Unlock()
+}
+
+// ClockSlips counts ticks the simulator's own clock ran late by more than
+// a frame (the host was too busy); tests can use it to tell their own
+// misses from the simulator's.
+func (s *Server) ClockSlips() int64 { return s.media.slips.Load() }
+
+func (m *mediaClock) run(done <-chan struct{}) {
+	next := time.Now()
+	var active []*stream
+	var answered []bool
+	for {
+		next = next.Add(frameTime)
+		d := time.Until(next)
+		if d > 0 {
+			select {
+			case <-time.After(d):
+			case <-done:
+				return
+			}
+		} else if d < -frameTime {
+			m.slips.Add(1)
+			if d < -5*frameTime {
+				next = time.Now() // give up catching up
+			}
+		}
+		select {
+		case <-done:
+			return
+		default:
+		}
+		m.mu.Lock()
+		kept := m.streams[:0]
+		for _, st := range m.streams {
+			if !st.closed.Load() {
+				kept = append(kept, st)
+			}
+		}
+		clear(m.streams[len(kept):])
+		m.streams = kept
+		list := append([]*stream(nil), kept...)
+		m.mu.Unlock()
+
+		active, answered = active[:0], answered[:0]
+		m.s.mu.Lock()
+		for _, st := range list {
+			if st.ch.activeLocked(st) {
+				active = append(active, st)
+				answered = append(answered, !st.ch.answeredAt.IsZero())
+			}
+		}
+		m.s.mu.Unlock()
+		for i, st := range active {
+			st.tick(answered[i])
+		}
+	}
+}

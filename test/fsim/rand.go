@@ -1,0 +1,5 @@
+package fsim
+
+import "crypto/rand"
+
+func randRead(b []byte) { rand.Read(b) }
