@@ -167,7 +167,7 @@ func (d *Decoder) endFrame() {
 	if n < MinFrameLen {
 		return // too short to be a frame: noise between flags
 	}
-	if d.tooLong {
+	if d.tooLong || n > d.cfg.MaxFrameLen+2 {
 		d.stats.LengthErrors++
 		d.deliver(d.buf[:d.cfg.MaxFrameLen], false)
 		return
