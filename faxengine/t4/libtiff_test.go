@@ -16,34 +16,34 @@ import (
 // decodePage decodes a coded TIFF page with our decoders.
 func decodePage(t testing.TB, p tiffPage) (*raster.Bitmap, t4.Stats, error) {
 	t.Helper()
-	msb := p.fillOrder != 2
-	switch p.compression {
+	msb := p.FillOrder != 2
+	switch p.Compression {
 	case 2, 3:
 		enc := t4.MH
-		if p.compression == 2 {
+		if p.Compression == 2 {
 			enc = t4.RLE
-		} else if p.t4Options&1 != 0 {
+		} else if p.Options&1 != 0 {
 			enc = t4.MR
 		}
-		d, err := t4.NewDecoder(p.width, t4.DecoderOptions{Encoding: enc, MSBFirst: msb, MaxRows: p.height})
+		d, err := t4.NewDecoder(p.Width, t4.DecoderOptions{Encoding: enc, MSBFirst: msb, MaxRows: p.Height})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.Write(p.data); err != nil {
+		if _, err := d.Write(p.Data); err != nil {
 			return d.Bitmap(), d.Stats(), err
 		}
 		err = d.Close()
 		return d.Bitmap(), d.Stats(), err
 	case 4:
-		d, err := t6.NewDecoder(p.width, t6.DecoderOptions{MSBFirst: msb, MaxRows: p.height})
+		d, err := t6.NewDecoder(p.Width, t6.DecoderOptions{MSBFirst: msb, MaxRows: p.Height})
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Write(p.data)
+		d.Write(p.Data)
 		err = d.Close()
 		return d.Bitmap(), t4.Stats{Rows: d.Rows()}, err
 	}
-	t.Fatalf("compression %d", p.compression)
+	t.Fatalf("compression %d", p.Compression)
 	return nil, t4.Stats{}, nil
 }
 
@@ -124,7 +124,7 @@ func TestDecodeGhostscriptRLE(t *testing.T) {
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gs: %v\n%s", err, msg)
 	}
-	if c := readTIFF(t, out)[0].compression; c != 2 {
+	if c := readTIFF(t, out)[0].Compression; c != 2 {
 		t.Fatalf("gs wrote compression %d, want 2", c)
 	}
 	checkAgainstLibtiff(t, out)
