@@ -284,6 +284,7 @@ func (c *conn) writeLoop() {
 			c.nc.Close()
 		}
 	}
+	c.nc.Close()
 }
 
 func (c *conn) serve() {
@@ -293,8 +294,7 @@ func (c *conn) serve() {
 		delete(c.s.conns, c)
 		c.dead = true
 		c.s.mu.Unlock()
-		c.nc.Close()
-		close(c.out)
+		close(c.out) // the writer drains what is queued, then closes
 	}()
 	c.send([]byte("Content-Type: auth/request\n\n"))
 	br := bufio.NewReader(c.nc)
