@@ -24,7 +24,8 @@
 //   - A page longer than the paper length (A4 unless Options.Length says
 //     otherwise) is split into several fax pages by default (nothing is
 //     lost and the scale is kept), or scaled down to fit when
-//     Options.LongPages is ScaleLong.
+//     Options.LongPages is ScaleLong. A page at most 5% too long is always
+//     scaled to fit, never split into a page and a sliver.
 //
 // A page whose resolution the file does not give is taken to have square
 // pixels and to be as wide as the paper (or 204x196 when it is exactly a
@@ -96,7 +97,7 @@ func (r Resolution) perMM() (x, y float64) {
 // matches reports whether xres, yres (dpi) is this resolution, within the
 // rounding fax software applies (203.2 for 204 and so on).
 func (r Resolution) matches(xres, yres float64) bool {
-	return math.Abs(xres-r.X) <= r.X*0.02 && math.Abs(yres-r.Y) <= r.Y*0.02
+	return math.Abs(xres-r.X) <= r.X*0.015 && math.Abs(yres-r.Y) <= r.Y*0.015
 }
 
 // Width is a paper width of T.4.
@@ -167,17 +168,23 @@ const (
 const MaxUnlimitedRows = 16384
 
 // Rows returns the most rows a page of length l may have at resolution r:
-// 297 mm for A4, 364 mm for B4, MaxUnlimitedRows otherwise.
+// 297 mm for A4, 364 mm for B4 (at the nominal resolution, as ghostscript
+// and fax software size their pages: 1146 rows for A4 at 98 lines per
+// inch), MaxUnlimitedRows otherwise.
 func (r Resolution) Rows(l Length) int {
-	_, y := r.perMM()
 	switch l {
 	case A4Length:
-		return int(math.Round(297 * y))
+		return int(math.Round(297 / 25.4 * r.Y))
 	case B4Length:
-		return int(math.Round(364 * y))
+		return int(math.Round(364 / 25.4 * r.Y))
 	}
 	return MaxUnlimitedRows
 }
+
+// longSlack is how much longer than the paper a page may be and still be
+// scaled to fit rather than split (a page a few rows over the limit is a
+// rounding difference, not two pages).
+const longSlack = 0.05
 
 // Method is how grayscale becomes black and white.
 type Method int
@@ -237,6 +244,7 @@ func Fit(img image.Image, xres, yres float64, o Options) ([]*raster.Bitmap, erro
 		for _, r := range Resolutions {
 			if r.matches(xres, yres) {
 				target = r
+				break
 			}
 		}
 	}
@@ -264,7 +272,7 @@ func Fit(img image.Image, xres, yres float64, o Options) ([]*raster.Bitmap, erro
 		cw = float64(outW)
 	}
 	maxRows := target.Rows(o.Length)
-	if o.LongPages == ScaleLong && ch > float64(maxRows) {
+	if ch > float64(maxRows) && (o.LongPages == ScaleLong || ch <= float64(maxRows)*(1+longSlack)) {
 		cw *= float64(maxRows) / ch
 		ch = float64(maxRows)
 	}
@@ -286,7 +294,7 @@ func Fit(img image.Image, xres, yres float64, o Options) ([]*raster.Bitmap, erro
 func faxWidth(w int, xres float64) Width {
 	for _, pw := range []Width{A4, B4, A3} {
 		for _, r := range Resolutions {
-			if r.Pels(pw) == w && (xres <= 0 || math.Abs(xres-r.X) <= r.X*0.02) {
+			if r.Pels(pw) == w && (xres <= 0 || math.Abs(xres-r.X) <= r.X*0.015) {
 				return pw
 			}
 		}

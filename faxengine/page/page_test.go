@@ -101,10 +101,10 @@ func TestDimensions(t *testing.T) {
 		pels   int
 		a4, b4 int
 	}{
-		{Standard, A4, 1728, 1143, 1401},
-		{Fine, B4, 2048, 2287, 2803},
-		{Superfine, A3, 2432, 4574, 5606},
-		{R16, A4, 3456, 4574, 5606},
+		{Standard, A4, 1728, 1146, 1404},
+		{Fine, B4, 2048, 2292, 2809},
+		{Superfine, A3, 2432, 4572, 5603},
+		{R16, A4, 3456, 4572, 5603},
 		{R200, A3, 2432, 2339, 2866},
 		{R300, A4, 2592, 3508, 4299},
 		{R300, B4, 3072, 3508, 4299},
@@ -218,7 +218,7 @@ func TestFitLongPages(t *testing.T) {
 		total += p.Height
 	}
 	// 10 in scaled to 8.47 in (1728 pels): 50 in becomes 4151 rows.
-	if len(split) != 4 || total < 4150 || total > 4152 {
+	if len(split) != 4 || total < 4150 || total > 4152 || split[0].Height != rows {
 		t.Errorf("split into %d pages, %d rows", len(split), total)
 	}
 	scaled, err := Fit(src, 100, 100, Options{Resolution: Standard, LongPages: ScaleLong, Length: B4Length})
@@ -227,6 +227,20 @@ func TestFitLongPages(t *testing.T) {
 	}
 	if len(scaled) != 1 || scaled[0].Height != Standard.Rows(B4Length) {
 		t.Errorf("scaled: %d pages, height %d", len(scaled), scaled[0].Height)
+	}
+}
+
+func TestFitSlightlyLong(t *testing.T) {
+	// An A4 page rendered at 300 dpi (3508 rows) and one a few rows longer
+	// both become one standard page, never a page and a sliver.
+	for _, h := range []int{3508, 3560} {
+		out, err := Fit(raster.New(2480, h), 300, 300, Options{Resolution: Standard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 1 || out[0].Height > Standard.Rows(A4Length) {
+			t.Errorf("%d rows: %d pages, first %d rows", h, len(out), out[0].Height)
+		}
 	}
 }
 
@@ -290,6 +304,22 @@ func TestSpans(t *testing.T) {
 		}
 		if n <= m && covered != m {
 			t.Errorf("spans(%d,%d) covers %d source cells", n, m, covered)
+		}
+	}
+}
+
+func TestFitDefaultResolution(t *testing.T) {
+	for _, tc := range []struct {
+		xres, yres float64
+		want       Resolution
+	}{{204, 196, Fine}, {204, 98, Standard}, {200, 200, R200}, {203.2, 97.79, Standard}, {204, 391, Superfine}, {150, 150, Fine}} {
+		src := raster.New(1728*int(tc.xres)/204, 10)
+		out, err := Fit(src, tc.xres, tc.yres, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].XRes != tc.want.X || out[0].YRes != tc.want.Y {
+			t.Errorf("%vx%v: fitted to %vx%v, want %s", tc.xres, tc.yres, out[0].XRes, out[0].YRes, tc.want.Name)
 		}
 	}
 }
