@@ -35,7 +35,7 @@ type sink struct {
 	status []modem.Status
 }
 
-func (s *sink) PutBit(b int)            { s.bits = append(s.bits, uint8(b)) }
+func (s *sink) PutBit(b int)           { s.bits = append(s.bits, uint8(b)) }
 func (s *sink) Status(st modem.Status) { s.status = append(s.status, st) }
 
 // align finds the sent sequence in got and counts errors over it.
