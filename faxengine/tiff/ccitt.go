@@ -1,44 +1,57 @@
 package tiff
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
-	"golang.org/x/image/ccitt"
-
 	"github.com/rayofax/rayofax/faxengine/raster"
 	"github.com/rayofax/rayofax/faxengine/t4"
+	"github.com/rayofax/rayofax/faxengine/t6"
 )
 
-// newCCITT decodes one CCITT-coded strip or tile of rows rows. Rows come out
-// packed most significant bit first, 1 for a black pel (white runs are 0
-// bits, as in libtiff).
+// ccittDecoder is what t4.Decoder and t6.Decoder have in common.
+type ccittDecoder interface {
+	Write(p []byte) (int, error)
+	Done() bool
+	Close() error
+	Bitmap() *raster.Bitmap
+}
+
+// newCCITT decodes one CCITT-coded strip or tile of rows rows, with
+// faxengine/t4 (Compression 2 and 3) or faxengine/t6 (Compression 4). Rows
+// come out packed most significant bit first, 1 for a black pel (white runs
+// are 0 bits, as in libtiff). Damaged data is an error: a file is not a
+// phone line, and nothing good comes of guessing.
 func newCCITT(src *io.SectionReader, p *Page, width, rows int) (rowReader, error) {
+	var dec ccittDecoder
+	var t4dec *t4.Decoder
+	var name string
 	if p.Compression == CompressionT6 {
-		order := ccitt.MSB
-		if p.FillOrder == 2 {
-			order = ccitt.LSB
+		d, err := t6.NewDecoder(width, t6.DecoderOptions{MSBFirst: p.FillOrder == 1, MaxRows: rows})
+		if err != nil {
+			return nil, fmt.Errorf("T.6: %w", err)
 		}
-		return &readerRows{r: ccitt.NewReader(src, order, ccitt.Group4, width, rows, &ccitt.Options{Invert: true})}, nil
-	}
-	opts := t4.DecoderOptions{Encoding: t4.MH, MSBFirst: p.FillOrder == 1, MaxRows: rows}
-	switch {
-	case p.Compression == CompressionCCITTRLE:
-		opts.Encoding = t4.RLE
-	case p.T4Options&T4TwoD != 0:
-		opts.Encoding = t4.MR
-	}
-	dec, err := t4.NewDecoder(width, opts)
-	if err != nil {
-		return nil, fmt.Errorf("T.4: %w", err)
+		dec, name = d, "T.6"
+	} else {
+		opts := t4.DecoderOptions{Encoding: t4.MH, MSBFirst: p.FillOrder == 1, MaxRows: rows}
+		switch {
+		case p.Compression == CompressionCCITTRLE:
+			opts.Encoding = t4.RLE
+		case p.T4Options&T4TwoD != 0:
+			opts.Encoding = t4.MR
+		}
+		d, err := t4.NewDecoder(width, opts)
+		if err != nil {
+			return nil, fmt.Errorf("T.4: %w", err)
+		}
+		dec, t4dec, name = d, d, "T.4 "+opts.Encoding.String()
 	}
 	buf := make([]byte, 32<<10)
 	for !dec.Done() {
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			if _, err := dec.Write(buf[:n]); err != nil {
-				return nil, fmt.Errorf("T.4 (%v): %w", opts.Encoding, err)
+				return nil, fmt.Errorf("%s: %w", name, err)
 			}
 		}
 		if rerr == io.EOF {
@@ -49,11 +62,12 @@ func newCCITT(src *io.SectionReader, p *Page, width, rows int) (rowReader, error
 		}
 	}
 	if err := dec.Close(); err != nil {
-		return nil, fmt.Errorf("T.4 (%v): %w", opts.Encoding, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	st := dec.Stats()
-	if st.BadRows > 0 {
-		return nil, fmt.Errorf("T.4 (%v): %d damaged rows (longest run %d)", opts.Encoding, st.BadRows, st.ConsecutiveBadRows)
+	if t4dec != nil {
+		if st := t4dec.Stats(); st.BadRows > 0 {
+			return nil, fmt.Errorf("%s: %d damaged rows (longest run %d)", name, st.BadRows, st.ConsecutiveBadRows)
+		}
 	}
 	return &bitmapRows{b: dec.Bitmap()}, nil
 }
@@ -70,17 +84,5 @@ func (br *bitmapRows) readRow(dst []byte) error {
 	}
 	copy(dst, br.b.Row(br.y))
 	br.y++
-	return nil
-}
-
-type readerRows struct{ r io.Reader }
-
-func (rr *readerRows) readRow(dst []byte) error {
-	if _, err := io.ReadFull(rr.r, dst); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return errTruncated
-		}
-		return err
-	}
 	return nil
 }

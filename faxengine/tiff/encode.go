@@ -7,6 +7,7 @@ import (
 
 	"github.com/rayofax/rayofax/faxengine/raster"
 	"github.com/rayofax/rayofax/faxengine/t4"
+	"github.com/rayofax/rayofax/faxengine/t6"
 )
 
 // encode codes a page for the Writer and returns the strip, its
@@ -50,6 +51,12 @@ func (w *Writer) encode(bm *raster.Bitmap, yres float64) ([]byte, Compression, u
 			return nil, 0, 0, fmt.Errorf("T.4 %v: %w", opts.Encoding, err)
 		}
 		return data, CompressionT4, t4opt, nil
+	case MMR:
+		data, err := t6.Encode(bm, t6.Options{MSBFirst: w.opts.FillOrder == 1})
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("T.6: %w", err)
+		}
+		return data, CompressionT6, 0, nil
 	}
-	return nil, 0, 0, errors.New("MMR coding not available yet")
+	return nil, 0, 0, errors.New("unknown coding")
 }
