@@ -126,7 +126,7 @@ func (s *session) onECMResponse(f Frame) {
 			case e.ppr < maxPPR:
 				s.sendBlock()
 			case !e.ctcUsed:
-				r, ok := nextRate(s.settings.Rate, s.remote.Modems, s.cfg.allow)
+				r, ok := nextRate(s.settings.Rate, s.remote.Modems, s.allow)
 				if !ok {
 					r = s.settings.Rate
 				}
@@ -263,7 +263,7 @@ func (s *session) onRxECMCommand(f Frame) {
 		e.confirmed, e.lastPage, e.lastBlock = true, pg, blk
 		s.ecmBlockComplete(q, FCFMCF)
 	case FCFCTC:
-		if r, ok := rateFromDCSCode(int(f.FIF[1]>>2) & 0xF); ok && s.cfg.allow(r) {
+		if r, ok := rateFromDCSCode(int(f.FIF[1]>>2) & 0xF); ok && s.allow(r) {
 			s.settings.Rate = r
 			s.emit(Event{Kind: EventRate, Rate: r})
 		}

@@ -47,8 +47,9 @@ type txItem struct {
 // session is the T.30 procedure of one terminal, independent of the
 // physical layer. All methods run on the caller's goroutine.
 type session struct {
-	cfg  Config
-	line Line
+	cfg   Config
+	line  Line
+	avail ModemSet // the image modems the line has
 
 	now       int
 	deadline  int
@@ -95,7 +96,8 @@ func newSession(cfg Config, line Line) (*session, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	s := &session{cfg: cfg, line: line, deadline: -1, pageDataOf: -1}
+	s := &session{cfg: cfg, line: line, deadline: -1, pageDataOf: -1,
+		avail: ModemSet{V27ter: true, V29: true, V17: true}}
 	if cfg.Document != nil {
 		s.report.PagesTotal = cfg.Document.Pages()
 	}
@@ -103,6 +105,9 @@ func newSession(cfg Config, line Line) (*session, error) {
 }
 
 func (s *session) sending() bool { return s.cfg.Document != nil }
+
+// allow reports whether rate r is permitted locally and the line has its modem.
+func (s *session) allow(r Rate) bool { return s.cfg.allow(r) && s.avail.Has(r) }
 
 // ---- time, transmission and events ----
 
@@ -319,14 +324,15 @@ func (s *session) ourCaps() Capabilities {
 	c := Capabilities{
 		ReadyToTransmit: s.sending(),
 		CanReceive:      s.cfg.Sink != nil,
-		Modems:          ModemSet{V27ter: true, V29: s.cfg.maxRate() >= 7200, V17: s.cfg.AllowV17 && s.cfg.maxRate() >= 7200},
-		MR:              !s.cfg.NoMR,
-		MaxWidth:        WidthA3,
-		MaxLength:       LengthUnlimited,
-		ECM:             s.cfg.ECM,
+		Modems: ModemSet{V27ter: s.avail.V27ter && s.cfg.maxRate() >= 4800, V29: s.avail.V29 && s.cfg.maxRate() >= 7200,
+			V17: s.avail.V17 && s.cfg.AllowV17 && s.cfg.maxRate() >= 7200},
+		MR:        !s.cfg.NoMR,
+		MaxWidth:  WidthA3,
+		MaxLength: LengthUnlimited,
+		ECM:       s.cfg.ECM,
 	}
 	if s.cfg.maxRate() < 4800 {
-		c.Modems = ModemSet{V27terFallback: true}
+		c.Modems = ModemSet{V27terFallback: s.avail.V27ter}
 	}
 	c.MMR = c.ECM && !s.cfg.NoMMR
 	c.Resolutions = append([]Resolution{ResStandard}, s.cfg.Resolutions...)
@@ -546,7 +552,7 @@ func (s *session) chooseSettings(i int) (Settings, Result) {
 		st.Rate = s.settings.Rate // keep the trained rate across EOM
 	} else {
 		for _, r := range allRates {
-			if c.Modems.Has(r) && s.cfg.allow(r) {
+			if c.Modems.Has(r) && s.allow(r) {
 				st.Rate = r
 				break
 			}
@@ -598,7 +604,7 @@ func (s *session) onTrainingResponse(f Frame) {
 		s.startPage()
 	case FCFFTT:
 		s.stopTimer()
-		r, ok := nextRate(s.settings.Rate, s.remote.Modems, s.cfg.allow)
+		r, ok := nextRate(s.settings.Rate, s.remote.Modems, s.allow)
 		if !ok {
 			s.fail(ErrTrainingFailed, true)
 			return
@@ -622,7 +628,7 @@ func (s *session) onDCS(f Frame) {
 		return
 	}
 	our := s.ourCaps()
-	if s.cfg.Sink == nil || !our.Modems.Has(st.Rate) || !s.cfg.allow(st.Rate) || !our.HasResolution(st.Resolution) ||
+	if s.cfg.Sink == nil || !our.Modems.Has(st.Rate) || !s.allow(st.Rate) || !our.HasResolution(st.Resolution) ||
 		(st.ECM && !our.ECM) || (st.Encoding == MR && !our.MR) || (st.Encoding == MMR && !our.MMR) {
 		if s.cfg.Sink == nil {
 			s.fail(ErrBothSending, true)
@@ -1029,7 +1035,7 @@ func (s *session) onPostResponse(f Frame) {
 			s.fail(ErrPageNotConfirmed, true)
 			return
 		}
-		if r, ok := nextRate(s.settings.Rate, s.remote.Modems, s.cfg.allow); ok {
+		if r, ok := nextRate(s.settings.Rate, s.remote.Modems, s.allow); ok {
 			s.settings.Rate = r
 			s.emit(Event{Kind: EventRate, Rate: r})
 		}

@@ -1,0 +1,82 @@
+package t30
+
+import (
+	"fmt"
+
+	"github.com/rayofax/rayofax/faxengine/raster"
+	"github.com/rayofax/rayofax/faxengine/t4"
+	"github.com/rayofax/rayofax/faxengine/t6"
+)
+
+// StdCodec is the Codec of packages t4 (MH, MR) and t6 (MMR), in line bit
+// order. MR uses K = 2 at standard resolution and 4 above, as T.4 asks.
+type StdCodec struct{}
+
+// Encode implements Codec.
+func (StdCodec) Encode(img *raster.Bitmap, enc Encoding, minRowBits int) ([]byte, error) {
+	switch enc {
+	case MH, MR:
+		o := t4.Options{Encoding: t4.MH, MinRowBits: minRowBits}
+		if enc == MR {
+			o.Encoding, o.K = t4.MR, 4
+			if img.YRes > 0 && img.YRes < 150 {
+				o.K = 2
+			}
+		}
+		b, err := t4.Encode(img, o)
+		if err != nil {
+			return nil, fmt.Errorf("t30: encode %v: %w", enc, err)
+		}
+		return b, nil
+	case MMR:
+		b, err := t6.Encode(img, t6.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("t30: encode MMR: %w", err)
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("t30: encode: unknown encoding %d", enc)
+}
+
+// Decode implements Codec.
+func (StdCodec) Decode(data []byte, enc Encoding, width int) (*raster.Bitmap, Quality, error) {
+	switch enc {
+	case MH, MR:
+		o := t4.DecoderOptions{Encoding: t4.MH}
+		if enc == MR {
+			o.Encoding = t4.MR
+		}
+		d, err := t4.NewDecoder(width, o)
+		if err != nil {
+			return nil, Quality{}, fmt.Errorf("t30: decode %v: %w", enc, err)
+		}
+		d.Write(data)
+		d.Close()
+		st := d.Stats()
+		q := Quality{Rows: st.Rows, BadRows: st.BadRows, MaxConsecutive: st.ConsecutiveBadRows}
+		img := d.Bitmap()
+		if img == nil || st.Rows == 0 {
+			return nil, q, fmt.Errorf("t30: decode %v: no rows", enc)
+		}
+		return img, q, nil
+	case MMR:
+		d, err := t6.NewDecoder(width, t6.DecoderOptions{})
+		if err != nil {
+			return nil, Quality{}, fmt.Errorf("t30: decode MMR: %w", err)
+		}
+		d.Write(data)
+		err = d.Close()
+		img := d.Bitmap()
+		q := Quality{Rows: d.Rows()}
+		if img == nil || q.Rows == 0 {
+			return nil, q, fmt.Errorf("t30: decode MMR: no rows: %v", err)
+		}
+		if err != nil {
+			// MMR cannot resynchronise: count the page as one bad row more
+			// than it has, so the judgement sees the damage.
+			q.BadRows, q.MaxConsecutive = 1, 1
+		}
+		return img, q, nil
+	}
+	return nil, Quality{}, fmt.Errorf("t30: decode: unknown encoding %d", enc)
+}
