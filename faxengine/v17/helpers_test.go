@@ -32,7 +32,7 @@ type recorder struct {
 	status []modem.Status
 }
 
-func (r *recorder) PutBit(b int)           { r.bits = append(r.bits, b) }
+func (r *recorder) PutBit(b int)          { r.bits = append(r.bits, b) }
 func (r *recorder) Status(s modem.Status) { r.status = append(r.status, s) }
 
 func (r *recorder) has(s modem.Status) bool {
@@ -103,4 +103,3 @@ func align(got, data []int) (errs, at int) {
 
 // silence returns n zero samples.
 func silence(n int) []int16 { return make([]int16, n) }
-

@@ -34,7 +34,7 @@ func init() {
 			// output sample lies p/10 of a symbol after the newest symbol's
 			// slot, and the pulse is delayed by txSpan/2.
 			t := float64(i) + float64(p)/txPhases - txSpan/2
-			v := rrc(t, txBeta) * hann(t, txSpan/2)
+			v := rrc(t, txBeta) * rect(t, txSpan/2)
 			txFilter[p][i] = v
 			txPulsePower += v * v
 		}

@@ -1,0 +1,647 @@
+package v17
+
+import (
+	"math"
+
+	"github.com/rayofax/rayofax/faxengine/dsp"
+	"github.com/rayofax/rayofax/faxengine/modem"
+)
+
+// RxConfig selects what a Receiver expects.
+type RxConfig struct {
+	Rate int // 14400, 12000, 9600 or 7200 bit/s
+	// ShortTrain keeps the adaptive equaliser and carrier frequency learnt
+	// from the previous successful training (T.30: the same sender's long
+	// train before the first page), so that a short training sequence,
+	// which is too short to train an equaliser from nothing, works on any
+	// line. Without it each signal starts from scratch. The receiver tells a
+	// long from a short training sequence itself either way.
+	ShortTrain bool
+}
+
+// Receiver front end: the input is moved to baseband with the nominal
+// carrier, then interpolated by a polyphase root-raised-cosine low-pass
+// filter at instants half a symbol apart, set by the symbol timing loop.
+const (
+	rxBeta   = 0.25
+	rxHalf   = 14 // taps either side of the interpolation instant
+	rxTaps   = 2 * rxHalf
+	rxPhases = 64
+	rxRing   = 64 // input history, a power of two > rxTaps
+
+	halfStep = 8000.0 / (2 * BaudRate) // input samples per half symbol
+
+	eqTaps   = 25 // half-symbol spaced equaliser taps
+	eqCentre = 12 // an even tap: the equaliser delays by 6 symbols
+	eqRing   = 64
+
+	trainEnergy = 40.0 // |A|², the energy of each training symbol
+)
+
+var rxFilter [rxPhases + 1][rxTaps]float64
+
+func init() {
+	const sps = 8000.0 / BaudRate
+	for p := 0; p <= rxPhases; p++ {
+		frac := float64(p) / rxPhases
+		sum := 0.0
+		for j := 0; j < rxTaps; j++ {
+			tau := frac + rxHalf - 1 - float64(j) // samples from the instant
+			v := rrc(tau/sps, rxBeta) * rect(tau, rxHalf+1)
+			rxFilter[p][j] = v
+			sum += v
+		}
+		for j := range rxFilter[p] {
+			rxFilter[p][j] /= sum
+		}
+	}
+}
+
+// Reference symbols of training segments 2 and 3, as indices into abcd, and
+// the scrambler state when segment 4 begins after a short and a long train.
+var (
+	trainRef                    [seg2LongSymbols + seg3Symbols]uint8
+	shortScrState, longScrState uint32
+)
+
+func init() {
+	s := scrambler(scramblerSeed)
+	st := 0
+	for i := 0; i < seg2LongSymbols; i++ {
+		b := s.scramble(1)<<1 | s.scramble(1)
+		st = [4]int{2, 3, 1, 0}[b]
+		trainRef[i] = uint8(st)
+		if i == seg2ShortSymbols-1 {
+			shortScrState = uint32(s)
+		}
+	}
+	for i := 0; i < seg3Symbols; i++ {
+		sh := (i & 7) * 2
+		b := s.scramble(bridgeWord>>sh&1)<<1 | s.scramble(bridgeWord>>(sh+1)&1)
+		st = (st + [4]int{1, 0, 2, 3}[b]) & 3
+		trainRef[seg2LongSymbols+i] = uint8(st)
+	}
+	longScrState = uint32(s)
+}
+
+// Receiver states.
+const (
+	rxIdle     = iota // waiting for carrier
+	rxSeg1            // carrier up: acquiring on ABAB...
+	rxTrain           // segments 2 and 3 against the known sequence
+	rxData            // trained: decoding data
+	rxWaitDown        // training failed: waiting for the carrier to go
+)
+
+// Carrier detection thresholds and timing.
+const (
+	carrierOnDBm0  = -47.0
+	carrierOffDBm0 = -52.0
+	carrierOffDrop = 10.0 // dB below the trained level counts as off
+	carrierOffHold = 400  // samples (50 ms) the power must stay down: rides out 20 ms gaps
+	acquireLimit   = 1200 // symbols from carrier up to the end of segment 1 (covers TEP)
+	decideAt       = seg2ShortSymbols
+	decideLen      = 8
+)
+
+// Receiver is a V.17 receiver. It implements modem.Receiver.
+type Receiver struct {
+	cfg  RxConfig
+	sink modem.BitSink
+	bits int
+	sl   *slicer
+	vit  viterbi
+
+	state int
+
+	// power meter and carrier detection
+	power    float64 // mean square input, smoothed
+	onLevel  float64 // mean square thresholds
+	offLevel float64
+	offCount int
+	level    float64 // mean square when training succeeded
+
+	// front end
+	buf  [2 * rxRing]complex128
+	n    int     // input samples so far
+	pos  float64 // time of the next half-symbol instant, in input samples
+	half bool    // the next instant is a symbol centre
+
+	// carrier
+	theta float64 // correction phase, radians
+	omega float64 // correction frequency, radians per symbol
+
+	// timing loop
+	drift float64 // samples per symbol
+
+	// AGC and equaliser
+	gain   float64
+	symPow float64 // smoothed energy of symbol-centre samples before gain
+	eqBuf  [2 * eqRing]complex128
+	eqPos  int
+	coef   [eqTaps]complex128
+	haveEq bool // coef holds a trained equaliser
+
+	// training
+	count     int // symbols in the current state
+	run       int // consecutive ABAB-like symbols
+	prev      [8]complex128
+	freqAcc   complex128
+	ti        int // index into trainRef
+	errAcc    float64
+	pending   [decideLen]complex128
+	trainedOm float64
+
+	// data
+	diff   int
+	descr  descrambler
+	snrErr float64
+	dist   [8]float64
+	num    [8]uint8
+}
+
+// NewReceiver returns a receiver for cfg that delivers to sink.
+func NewReceiver(cfg RxConfig, sink modem.BitSink) (*Receiver, error) {
+	r := &Receiver{sink: sink}
+	if err := r.Restart(cfg); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Restart makes the receiver wait for a new signal with cfg. With
+// cfg.ShortTrain it keeps what the last successful training learnt.
+func (r *Receiver) Restart(cfg RxConfig) error {
+	bits, err := bitsPerSymbol(cfg.Rate)
+	if err != nil {
+		return err
+	}
+	r.cfg = cfg
+	if r.bits != bits || r.sl == nil {
+		r.sl = newSlicer(bits)
+	}
+	r.bits = bits
+	r.onLevel = msLevel(carrierOnDBm0)
+	r.offLevel = msLevel(carrierOffDBm0)
+	if !cfg.ShortTrain {
+		r.haveEq = false
+		r.trainedOm = 0
+	}
+	if r.state != rxIdle {
+		r.state = rxIdle
+		// A restart while a carrier is present waits for the next one.
+		if r.power >= r.onLevel {
+			r.state = rxWaitDown
+		}
+	}
+	return nil
+}
+
+// SetBitSink changes where bits and status go.
+func (r *Receiver) SetBitSink(sink modem.BitSink) { r.sink = sink }
+
+func msLevel(dbm0 float64) float64 {
+	a := dsp.RMS(dbm0)
+	return a * a
+}
+
+// SignalLevel returns the received signal level in dBm0: the level of the
+// current signal, or of the last one once it has gone.
+func (r *Receiver) SignalLevel() float64 {
+	if r.state == rxData || r.state == rxIdle && r.level > 0 {
+		return dsp.PowerDBm0(r.level)
+	}
+	return dsp.PowerDBm0(r.power)
+}
+
+// SNR returns the signal-to-noise ratio, in dB, estimated from the distance
+// of received symbols from the decisions since training.
+func (r *Receiver) SNR() float64 {
+	if r.snrErr <= 0 {
+		return 99
+	}
+	return 10 * math.Log10(trainEnergy/r.snrErr)
+}
+
+// CarrierOffset returns the estimated offset of the received carrier from
+// 1800 Hz.
+func (r *Receiver) CarrierOffset() float64 {
+	return r.omega * BaudRate / (2 * math.Pi)
+}
+
+// Trained reports whether the receiver holds a trained equaliser.
+func (r *Receiver) Trained() bool { return r.haveEq }
+
+// Process implements modem.Receiver.
+func (r *Receiver) Process(src []int16) {
+	for _, s := range src {
+		x := float64(s)
+		r.power += (x*x - r.power) * (1.0 / 32)
+		r.carrier()
+
+		c := r.n % carrierPeriod
+		v := complex(x*carrierCos[c], -x*carrierSin[c])
+		w := r.n & (rxRing - 1)
+		r.buf[w] = v
+		r.buf[w+rxRing] = v
+		r.n++
+		if r.state == rxIdle || r.state == rxWaitDown {
+			continue
+		}
+		// Half-symbol instants whose filter span is now complete.
+		for r.pos+rxHalf <= float64(r.n) {
+			r.instant()
+			r.pos += halfStep
+			if r.half {
+				r.pos += r.drift
+			}
+		}
+	}
+}
+
+// carrier runs carrier detection for one input sample.
+func (r *Receiver) carrier() {
+	switch r.state {
+	case rxIdle:
+		if r.power >= r.onLevel {
+			r.start()
+		}
+	default:
+		off := r.offLevel
+		if r.state == rxData {
+			off = math.Max(off, r.level*math.Pow(10, -carrierOffDrop/10))
+		}
+		if r.power >= off {
+			r.offCount = 0
+			return
+		}
+		if r.offCount++; r.offCount < carrierOffHold {
+			return
+		}
+		was := r.state
+		r.state = rxIdle
+		r.offCount = 0
+		if was != rxWaitDown {
+			if was == rxSeg1 || was == rxTrain {
+				r.sink.Status(modem.TrainingFailed)
+			}
+			r.sink.Status(modem.CarrierDown)
+		} else {
+			r.sink.Status(modem.CarrierDown)
+		}
+	}
+}
+
+// start begins acquisition on a new carrier.
+func (r *Receiver) start() {
+	r.state = rxSeg1
+	r.sink.Status(modem.CarrierUp)
+	if !r.cfg.ShortTrain {
+		r.haveEq = false
+	}
+	r.pos = float64(r.n) + rxHalf // allow a full filter span of history
+	r.half = false
+	r.theta = 0
+	r.omega = 0
+	if r.haveEq {
+		r.omega = r.trainedOm
+	}
+	r.drift = 0
+	r.gain = 0
+	r.symPow = 0
+	r.eqBuf = [2 * eqRing]complex128{}
+	r.eqPos = 0
+	if !r.haveEq {
+		r.coef = [eqTaps]complex128{}
+		r.coef[eqCentre] = 1
+	}
+	r.count = 0
+	r.run = 0
+	r.freqAcc = 0
+	r.prev = [8]complex128{}
+	r.offCount = 0
+}
+
+// instant computes one half-symbol sample at time r.pos.
+func (r *Receiver) instant() {
+	ti := math.Floor(r.pos)
+	p := int((r.pos-ti)*rxPhases + 0.5)
+	start := (int(ti) - rxHalf + 1) & (rxRing - 1)
+	h := &rxFilter[p]
+	b := r.buf[start : start+rxTaps]
+	var re, im float64
+	for j, v := range b {
+		re += h[j] * real(v)
+		im += h[j] * imag(v)
+	}
+	// The front end mixed with the nominal carrier; turn back by the
+	// estimated offset and phase.
+	sn, cs := math.Sincos(r.theta)
+	z := complex(re*cs+im*sn, im*cs-re*sn)
+	r.theta += r.omega / 2
+	if r.theta > math.Pi {
+		r.theta -= 2 * math.Pi
+	} else if r.theta < -math.Pi {
+		r.theta += 2 * math.Pi
+	}
+
+	centre := r.half
+	r.half = !r.half
+	if centre && r.state == rxSeg1 {
+		// Automatic gain: symbol-centre energy to that of the training
+		// symbols. Only during segment 1; later the equaliser tracks.
+		e := real(z)*real(z) + imag(z)*imag(z)
+		if r.symPow == 0 {
+			r.symPow = e
+		} else {
+			r.symPow += (e - r.symPow) * 0.05
+		}
+		if r.symPow > 0 {
+			r.gain = math.Sqrt(trainEnergy / r.symPow)
+		}
+	}
+	z *= complex(r.gain, 0)
+
+	r.eqPos--
+	if r.eqPos < 0 {
+		r.eqPos = eqRing - 1
+	}
+	r.eqBuf[r.eqPos] = z
+	r.eqBuf[r.eqPos+eqRing] = z
+	if centre {
+		r.symbol()
+	}
+}
+
+// equalise returns the equaliser output for the newest symbol.
+func (r *Receiver) equalise() complex128 {
+	x := r.eqBuf[r.eqPos : r.eqPos+eqTaps]
+	var re, im float64
+	for j, c := range r.coef {
+		v := x[j]
+		re += real(c)*real(v) - imag(c)*imag(v)
+		im += real(c)*imag(v) + imag(c)*real(v)
+	}
+	return complex(re, im)
+}
+
+// adapt moves the equaliser taps towards giving want for the newest symbol.
+func (r *Receiver) adapt(err complex128, mu float64) {
+	x := r.eqBuf[r.eqPos : r.eqPos+eqTaps]
+	k := mu / (eqTaps * trainEnergy)
+	er, ei := real(err)*k, imag(err)*k
+	for j := range r.coef {
+		v := x[j]
+		// coef += err · conj(x)
+		r.coef[j] += complex(er*real(v)+ei*imag(v), ei*real(v)-er*imag(v))
+	}
+}
+
+// timing runs the Gardner timing error detector on the newest half-symbol
+// samples and moves the next sampling instant.
+func (r *Receiver) timing(gain, igain float64) {
+	x0, x1, x2 := r.eqBuf[r.eqPos], r.eqBuf[r.eqPos+1], r.eqBuf[r.eqPos+2]
+	d := x0 - x2
+	e := (real(d)*real(x1) + imag(d)*imag(x1)) / trainEnergy
+	if e > 1 {
+		e = 1
+	} else if e < -1 {
+		e = -1
+	}
+	r.pos -= gain * e
+	r.drift -= igain * e
+	// Clock offsets beyond 300 ppm are not plausible.
+	const maxDrift = 300e-6 * 8000 / BaudRate
+	if r.drift > maxDrift {
+		r.drift = maxDrift
+	} else if r.drift < -maxDrift {
+		r.drift = -maxDrift
+	}
+}
+
+// track turns the carrier phase towards putting y on want.
+func (r *Receiver) track(y, want complex128, kp, ki float64) {
+	// The phase error, weighted by the point's energy: outer points, whose
+	// angle is measured best, count most.
+	e := (imag(y)*real(want) - real(y)*imag(want)) / trainEnergy
+	r.theta += kp * e
+	r.omega += ki * e
+}
+
+// rotateEq turns the equaliser history by -phi, after a carrier phase step.
+func (r *Receiver) rotateEq(phi float64) {
+	sn, cs := math.Sincos(-phi)
+	rot := complex(cs, sn)
+	for i := range r.eqBuf {
+		r.eqBuf[i] *= rot
+	}
+}
+
+func abs2(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
+
+// symbol handles one symbol-centre sample.
+func (r *Receiver) symbol() {
+	r.count++
+	switch r.state {
+	case rxSeg1:
+		r.seg1()
+	case rxTrain:
+		r.train()
+	case rxData:
+		r.data()
+	}
+}
+
+// seg1 acquires gain, timing and carrier on the ABAB... segment and finds
+// its end, where segment 2 begins with a half-turn jump.
+func (r *Receiver) seg1() {
+	// Fast timing acquisition, then steadier.
+	if r.count < 64 {
+		r.timing(0.3, 0)
+	} else {
+		r.timing(0.05, 0.0002)
+	}
+	y := r.equalise()
+	p1, p2 := r.prev[0], r.prev[1]
+	copy(r.prev[1:], r.prev[:7])
+	r.prev[0] = y
+	if r.count > acquireLimit {
+		r.fail()
+		return
+	}
+	ey, e2 := abs2(y), abs2(p2)
+	if ey < 0.2*trainEnergy || e2 < 0.2*trainEnergy {
+		r.run = 0
+		return
+	}
+	// Half a turn from two symbols back: the first C of segment 2 (which
+	// goes on C, D, C, D: a quarter turn from the symbol before, like ABAB).
+	c2 := real(y * complex(real(p2), -imag(p2)))
+	if r.run >= 32 && c2 < -0.5*math.Sqrt(ey*e2) {
+		r.beginTrain()
+		return
+	}
+	// ABAB: successive symbols a quarter turn apart, alternately either way.
+	q := y * complex(real(p1), -imag(p1))
+	if math.Abs(imag(q)) > 2*math.Abs(real(q)) {
+		r.run++
+		if r.run == 16 {
+			r.sink.Status(modem.TrainingInProgress)
+		}
+		if r.run > 16 {
+			r.freqAcc += y * complex(real(p2), -imag(p2))
+		}
+		if r.run == 64 || r.run == 128 {
+			// Symbols two apart are equal: their phase difference is
+			// twice the carrier offset per symbol.
+			f := math.Atan2(imag(r.freqAcc), real(r.freqAcc)) / 2
+			r.omega += f
+			if debugf != nil {
+				debugf("freq step %.5f rad/symbol at run %d", f, r.run)
+			}
+			r.freqAcc = 0
+		}
+		return
+	}
+	r.run = 0
+}
+
+// beginTrain sets the carrier phase from the symbols around the jump and
+// starts segment 2.
+func (r *Receiver) beginTrain() {
+	// prev[0] is trainRef[0]; before it segment 1 alternated B, A, B, ...
+	var acc complex128
+	acc += r.prev[0] * complex(real(abcd[trainRef[0]]), -imag(abcd[trainRef[0]]))
+	for k := 1; k < 8; k++ {
+		want := abcd[1] // B just before the jump, A before that, ...
+		if k%2 == 0 {
+			want = abcd[0]
+		}
+		acc += r.prev[k] * complex(real(want), -imag(want))
+	}
+	phi := math.Atan2(imag(acc), real(acc))
+	if debugf != nil {
+		debugf("jump at count %d run %d: phase %.3f omega %.5f gain %.4g drift %.5f", r.count, r.run, phi, r.omega, r.gain, r.drift)
+	}
+	r.theta += phi
+	r.rotateEq(phi)
+	r.state = rxTrain
+	r.ti = 1
+	r.count = 0
+	r.errAcc = 0
+}
+
+// debugf, when set by a test, traces the receiver's training decisions.
+var debugf func(format string, args ...any)
+
+func (r *Receiver) fail() {
+	if debugf != nil {
+		debugf("fail: state %d count %d run %d errAcc %.3f", r.state, r.count, r.run, r.errAcc)
+	}
+	r.sink.Status(modem.TrainingFailed)
+	r.state = rxWaitDown
+}
+
+// train adapts on segments 2 and 3, tells a long from a short train, and
+// decides whether training worked.
+func (r *Receiver) train() {
+	r.timing(0.03, 0.0002)
+	y := r.equalise()
+	i := r.ti
+	r.ti++
+	if i >= decideAt && i < decideAt+decideLen {
+		// A long train goes on with C, D, B, A; a short one is already
+		// sending data. Hold adaptation until it is clear which.
+		r.pending[i-decideAt] = y
+		if i < decideAt+decideLen-1 {
+			return
+		}
+		match := 0
+		for k, p := range r.pending {
+			if abs2(p-abcd[trainRef[decideAt+k]]) < 0.25*trainEnergy {
+				match++
+			}
+		}
+		if match >= decideLen-2 {
+			return // long train: carry on
+		}
+		// Short train: these were the first symbols of segment 4.
+		if !r.trained(shortScrState, 0) {
+			return
+		}
+		for _, p := range r.pending {
+			r.decode(p)
+		}
+		return
+	}
+	want := abcd[trainRef[i]]
+	err := want - y
+	mu := 0.1
+	if i > 1000 {
+		mu = 0.03
+	}
+	r.adapt(err, mu)
+	r.track(y, want, 0.1, 0.002)
+	// Mean squared error over the last symbols of the sequence.
+	r.errAcc += (abs2(err) - r.errAcc) * 0.05
+	if i == len(trainRef)-1 {
+		r.trained(longScrState, 1)
+	}
+}
+
+// trained ends training: it reports success and enters data mode, or
+// reports failure. scr and diff are the scrambler and differential coder
+// states at the start of segment 4.
+func (r *Receiver) trained(scr uint32, diff int) bool {
+	if debugf != nil {
+		debugf("trained: errAcc %.4f (%.1f dB) omega %.5f drift %.5f", r.errAcc, 10*math.Log10(trainEnergy/r.errAcc), r.omega, r.drift)
+	}
+	if r.errAcc > 0.1*trainEnergy {
+		r.fail()
+		return false
+	}
+	r.state = rxData
+	r.count = 0
+	r.haveEq = true
+	r.trainedOm = r.omega
+	r.level = r.power
+	r.descr = descrambler(scr)
+	r.diff = diff
+	r.snrErr = r.errAcc
+	r.vit.reset(DefaultDepth)
+	r.sink.Status(modem.TrainingSucceeded)
+	return true
+}
+
+// data decodes one data symbol and keeps the equaliser, carrier and timing
+// tracking the signal.
+func (r *Receiver) data() {
+	r.timing(0.02, 0.0002)
+	y := r.equalise()
+	d := r.decode(y)
+	err := d - y
+	if debugf != nil && r.count < 200 {
+		debugf("data %d: err %.3f y %.2f d %.0f theta %.3f omega %.5f pos-frac %.3f", r.count, abs2(err), y, d, r.theta, r.omega, r.drift)
+	}
+	r.adapt(err, 0.01)
+	r.track(y, d, 0.05, 0.0005)
+	if r.power > 0.5*r.level {
+		r.snrErr += (abs2(err) - r.snrErr) * 0.01
+		r.level += (r.power - r.level) * 0.01
+	}
+}
+
+// decode runs one equalised symbol through the trellis decoder, delivers the
+// bits that come out, and returns the nearest point to y.
+func (r *Receiver) decode(y complex128) complex128 {
+	near := r.sl.slice(y, &r.dist, &r.num)
+	if sym, ok := r.vit.push(&r.dist, &r.num); ok {
+		yy := sym >> 1 & 3
+		q := (sym>>3)<<2 | diffDecode(r.diff, yy)
+		r.diff = yy
+		for k := 0; k < r.bits; k++ {
+			r.sink.PutBit(r.descr.descramble(q >> k & 1))
+		}
+	}
+	return r.sl.all[near]
+}
