@@ -27,17 +27,19 @@ func (r Resolution) String() string {
 	return "unknown resolution"
 }
 
-// DPI returns the resolution in pixels per inch.
+// DPI returns the resolution in pixels per inch, with the nominal values
+// TIFF-F files carry (204 for 8 pels/mm; 98, 196 and 391 for 3.85, 7.7 and
+// 15.4 lines/mm).
 func (r Resolution) DPI() (x, y float64) {
 	switch r {
 	case ResStandard:
-		return 204.1, 97.8
+		return 204, 98
 	case ResFine:
-		return 204.1, 195.6
+		return 204, 196
 	case ResSuperfine:
-		return 204.1, 391.2
+		return 204, 391
 	case ResR16:
-		return 408.2, 391.2
+		return 408, 391
 	case Res200:
 		return 200, 200
 	case Res300:
@@ -48,10 +50,10 @@ func (r Resolution) DPI() (x, y float64) {
 	return 0, 0
 }
 
-// ResolutionFromDPI picks the fax resolution closest to a page's resolution,
-// or false when none is within 3%.
+// ResolutionFromDPI picks the fax resolution of a page's resolution, or
+// false when none is within 1.5% (T.4's tolerance is 1%; files round).
 func ResolutionFromDPI(x, y float64) (Resolution, bool) {
-	near := func(a, b float64) bool { return a > b*0.97 && a < b*1.03 }
+	near := func(a, b float64) bool { return a > b*0.985 && a < b*1.015 }
 	for r := ResStandard; r <= Res400; r++ {
 		rx, ry := r.DPI()
 		if near(x, rx) && near(y, ry) {
@@ -61,7 +63,7 @@ func ResolutionFromDPI(x, y float64) (Resolution, bool) {
 	return 0, false
 }
 
-// horizontal returns the pixel count of an A4 line at r divided by 1728.
+// widthScale is the pixel count of a line at r relative to R8.
 func (r Resolution) widthScale() (num, den int) {
 	switch r {
 	case ResR16, Res400:
