@@ -44,8 +44,12 @@ type Demod struct {
 	// Timing loop.
 	TimingOn bool    // run the timing loop
 	Kp, Ki   float64 // proportional and integral gains (per symbol)
-	power    float32 // smoothed |y|² used to normalise the timing error
-	freqAdj  float64 // integral term, samples per half symbol
+	// TimingFloor is the baseband power (at unit gain, see BasebandPower)
+	// below which the timing loop holds still: the Gardner error is
+	// normalised by the signal power, so on near-silence it would be noise.
+	TimingFloor float32
+	power       float32 // smoothed |y|² used to normalise the timing error
+	freqAdj     float64 // integral term, samples per half symbol
 }
 
 // NewDemod returns a front end for cfg.
@@ -65,6 +69,7 @@ func NewDemod(cfg DemodConfig) *Demod {
 		half:  sps / 2,
 		delay: float64(taps-1) / 2,
 		Kp:    0.01, Ki: 0.0002,
+		TimingFloor: BasebandPower(-55),
 	}
 	g := float64(taps-1) / 2
 	for p := 0; p < interpPhases; p++ {
@@ -177,7 +182,7 @@ func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
 			adj := 0.0
 			pw := Abs2(y) + Abs2(d.prevC)
 			d.power += (pw - d.power) * 0.05
-			if d.TimingOn && d.power > 0 {
+			if d.TimingOn && d.power > d.TimingFloor*d.gain*d.gain && d.power > 0 {
 				// Gardner: the mid sample should sit on the zero crossing
 				// between two centre samples.
 				e := float64(real(d.prevC-y)*real(d.mid)+imag(d.prevC-y)*imag(d.mid)) / float64(d.power)

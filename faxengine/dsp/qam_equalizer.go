@@ -51,6 +51,14 @@ func (e *Equalizer) ScaleTaps(k complex64) {
 	}
 }
 
+// ScaleHistory multiplies the samples in the delay line by k, for when the
+// gain in front of the equaliser changes.
+func (e *Equalizer) ScaleHistory(k float32) {
+	for i := range e.buf {
+		e.buf[i] = Scale(e.buf[i], k)
+	}
+}
+
 // Push adds a T/2 sample.
 func (e *Equalizer) Push(x complex64) {
 	e.pos--

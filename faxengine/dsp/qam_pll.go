@@ -10,7 +10,9 @@ type CarrierLoop struct {
 	Freq  float64 // current frequency estimate, radians per symbol
 	Alpha float64 // proportional gain
 	Beta  float64 // integral gain
-	rot   complex64
+	// MaxFreq bounds |Freq| (radians per symbol); zero means π/8.
+	MaxFreq float64
+	rot     complex64
 }
 
 // Set sets the phase and frequency estimates.
@@ -29,7 +31,13 @@ func (l *CarrierLoop) Derotate(y complex64) complex64 { return y * l.rot }
 // Update advances the loop by one symbol given the phase error in radians
 // (decided point's angle subtracted from the received point's angle).
 func (l *CarrierLoop) Update(perr float64) {
+	perr = max(-math.Pi/4, min(math.Pi/4, perr))
 	l.Freq += l.Beta * perr
+	lim := l.MaxFreq
+	if lim == 0 {
+		lim = math.Pi / 8
+	}
+	l.Freq = max(-lim, min(lim, l.Freq))
 	l.Phase = math.Remainder(l.Phase+l.Freq+l.Alpha*perr, 2*math.Pi)
 	l.rot = Expj(-l.Phase)
 }
