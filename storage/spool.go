@@ -35,6 +35,9 @@ type SpoolOptions struct {
 	Logger *slog.Logger
 	// Metrics, if not nil, is updated as files move through the spool.
 	Metrics *Metrics
+	// NoReplay leaves files already in the directory alone (no upload at
+	// start, no rescans): for short-lived tools sharing the daemon's spool.
+	NoReplay bool
 }
 
 const (
@@ -106,6 +109,9 @@ func NewSpool(b Backend, opts SpoolOptions) (*Spool, error) {
 		ctx:     ctx,
 		cancel:  cancel,
 		entries: make(map[string]*entry),
+	}
+	if opts.NoReplay {
+		return s, nil
 	}
 	n, err := s.scan()
 	if err != nil {
