@@ -2,6 +2,7 @@ package t4
 
 import (
 	"math/rand"
+	"slices"
 
 	"github.com/rayofax/rayofax/faxengine/raster"
 )
@@ -72,9 +73,10 @@ func randomRuns(w, h int) *raster.Bitmap {
 			case 0:
 				edges[i] += rng.Intn(7) - 3
 			case 1:
-				edges[i] += rng.Intn(200) - 100
+				edges[i] += rng.Intn(41) - 20
 			}
 		}
+		slices.Sort(edges)
 		black := false
 		for x, i := 0, 0; x < w; x++ {
 			for i < len(edges) && edges[i] <= x {

@@ -13,9 +13,29 @@ import (
 	"github.com/rayofax/rayofax/test/testenv"
 )
 
-// decodePage decodes a coded TIFF page with our decoders.
+// decodePage decodes a coded TIFF page with our decoders, each strip by
+// itself as TIFF requires (every strip starts a new coding).
 func decodePage(t testing.TB, p tiffPage) (*raster.Bitmap, t4.Stats, error) {
 	t.Helper()
+	page := raster.New(p.Width, 0)
+	var total t4.Stats
+	for i, strip := range p.Strips {
+		rows := min(p.RowsPerStrip, p.Height-i*p.RowsPerStrip)
+		b, st, err := decodeStrip(t, p, strip, rows)
+		for y := 0; y < b.Height; y++ {
+			page.AppendRow(b.Row(y))
+		}
+		total.Rows += st.Rows
+		total.BadRows += st.BadRows
+		total.ConsecutiveBadRows = max(total.ConsecutiveBadRows, st.ConsecutiveBadRows)
+		if err != nil {
+			return page, total, fmt.Errorf("strip %d: %w", i, err)
+		}
+	}
+	return page, total, nil
+}
+
+func decodeStrip(t testing.TB, p tiffPage, data []byte, rows int) (*raster.Bitmap, t4.Stats, error) {
 	msb := p.FillOrder != 2
 	switch p.Compression {
 	case 2, 3:
@@ -25,21 +45,21 @@ func decodePage(t testing.TB, p tiffPage) (*raster.Bitmap, t4.Stats, error) {
 		} else if p.Options&1 != 0 {
 			enc = t4.MR
 		}
-		d, err := t4.NewDecoder(p.Width, t4.DecoderOptions{Encoding: enc, MSBFirst: msb, MaxRows: p.Height})
+		d, err := t4.NewDecoder(p.Width, t4.DecoderOptions{Encoding: enc, MSBFirst: msb, MaxRows: rows})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.Write(p.Data); err != nil {
+		if _, err := d.Write(data); err != nil {
 			return d.Bitmap(), d.Stats(), err
 		}
 		err = d.Close()
 		return d.Bitmap(), d.Stats(), err
 	case 4:
-		d, err := t6.NewDecoder(p.Width, t6.DecoderOptions{MSBFirst: msb, MaxRows: p.Height})
+		d, err := t6.NewDecoder(p.Width, t6.DecoderOptions{MSBFirst: msb, MaxRows: rows})
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Write(p.Data)
+		d.Write(data)
 		err = d.Close()
 		return d.Bitmap(), t4.Stats{Rows: d.Rows()}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/rayofax/rayofax/faxengine/raster"
@@ -25,9 +26,10 @@ func runsPage(w, h int, seed int64) *raster.Bitmap {
 			case 0:
 				edges[i] += rng.Intn(7) - 3
 			case 1:
-				edges[i] += rng.Intn(200) - 100
+				edges[i] += rng.Intn(41) - 20
 			}
 		}
+		slices.Sort(edges)
 		black := false
 		for x, i := 0, 0; x < w; x++ {
 			for i < len(edges) && edges[i] <= x {

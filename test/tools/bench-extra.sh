@@ -3,3 +3,4 @@
 # Each suite appends its own command below.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+go run ./faxengine/t4/internal/tiffbench   # t4/t6 codecs vs libtiff tiffcp (encode/decode MH, MR, MMR)

@@ -18,7 +18,9 @@ type Page struct {
 	Photometric   int // 0: 0 is white
 	FillOrder     int // 1: first pixel in the MSB; 2: in the LSB
 	Options       int // T4Options or T6Options
-	Data          []byte
+	RowsPerStrip  int
+	Strips        [][]byte
+	Data          []byte // the strips concatenated
 }
 
 // Parse returns the pages of a TIFF file, strips concatenated.
@@ -102,6 +104,8 @@ func Parse(b []byte) ([]Page, error) {
 				p.FillOrder = vals[0]
 			case 273:
 				offsets = vals
+			case 278:
+				p.RowsPerStrip = vals[0]
 			case 279:
 				counts = vals
 			case 292, 293:
@@ -115,7 +119,11 @@ func Parse(b []byte) ([]Page, error) {
 			if offsets[i]+counts[i] > len(b) {
 				return nil, bad
 			}
+			p.Strips = append(p.Strips, b[offsets[i]:offsets[i]+counts[i]])
 			p.Data = append(p.Data, b[offsets[i]:offsets[i]+counts[i]]...)
+		}
+		if p.RowsPerStrip <= 0 || p.RowsPerStrip > p.Height {
+			p.RowsPerStrip = p.Height
 		}
 		pages = append(pages, p)
 	}
