@@ -33,6 +33,55 @@ static void rf_hdlc_status(void *user, int status) {
 	rf_frame(user, NULL, status, 0);
 }
 
+// spandsp's hdlc_tx holds one frame beyond the one being sent; further
+// frames wait here and are handed over from its underflow callback, as
+// spandsp's own T.30 does.
+typedef struct {
+	hdlc_tx_state_t *s;
+	uint8_t buf[65536];
+	int off[256], len[256];
+	int head, tail, used, ending;
+} rf_hdlc_q_t;
+
+static void rf_hdlc_underflow(void *user) {
+	rf_hdlc_q_t *q = user;
+	if (q->head < q->tail) {
+		if (hdlc_tx_frame(q->s, q->buf + q->off[q->head], q->len[q->head]) == 0)
+			q->head++;
+		return;
+	}
+	if (q->ending) {
+		// A zero-length frame asks spandsp to end once idle.
+		q->ending = 0;
+		hdlc_tx_frame(q->s, NULL, 0);
+	}
+}
+
+static int rf_hdlc_queue(rf_hdlc_q_t *q, const uint8_t *frame, int len) {
+	if (q->head == q->tail && hdlc_tx_frame(q->s, frame, len) == 0)
+		return 0;
+	if (q->tail >= 256 || q->used + len > (int) sizeof(q->buf))
+		return -1;
+	memcpy(q->buf + q->used, frame, len);
+	q->off[q->tail] = q->used;
+	q->len[q->tail] = len;
+	q->tail++;
+	q->used += len;
+	return 0;
+}
+
+static void rf_hdlc_end(rf_hdlc_q_t *q) {
+	if (q->head == q->tail)
+		hdlc_tx_frame(q->s, NULL, 0);
+	else
+		q->ending = 1;
+}
+
+static hdlc_tx_state_t *rf_hdlc_tx_new(rf_hdlc_q_t *q) {
+	q->s = hdlc_tx_init(NULL, 0, 1, 0, rf_hdlc_underflow, q);
+	return q->s;
+}
+
 static hdlc_rx_state_t *rf_hdlc_rx_new(rf_frames_t *f, int framing_ok_flags) {
 	hdlc_rx_state_t *s = hdlc_rx_init(NULL, 0, 1, framing_ok_flags, rf_frame, f);
 	if (s)
@@ -56,33 +105,36 @@ import (
 // modem directly (NewSpanV21HDLCTx). Close it when done.
 type SpanHDLCTx struct {
 	s *C.hdlc_tx_state_t
+	q *C.rf_hdlc_q_t
 }
 
 // NewSpanHDLCTx returns spandsp's HDLC transmitter that starts with
 // preambleFlags flags.
 func NewSpanHDLCTx(preambleFlags int) *SpanHDLCTx {
-	t := &SpanHDLCTx{s: C.hdlc_tx_init(nil, 0, 1, 0, nil, nil)}
+	q := (*C.rf_hdlc_q_t)(C.calloc(1, C.sizeof_rf_hdlc_q_t))
+	t := &SpanHDLCTx{s: C.rf_hdlc_tx_new(q), q: q}
 	if preambleFlags > 0 {
 		C.hdlc_tx_flags(t.s, C.int(preambleFlags))
 	}
 	return t
 }
 
-// Queue hands a frame (without FCS) to spandsp's transmitter.
+// Queue hands a frame (without FCS) to spandsp's transmitter; frames beyond
+// the one spandsp itself holds wait in a C-side queue.
 func (t *SpanHDLCTx) Queue(frame []byte) error {
 	if len(frame) == 0 {
 		return errors.New("spandsp hdlc_tx: empty frame")
 	}
 	p := C.CBytes(frame)
 	defer C.free(p)
-	if C.hdlc_tx_frame(t.s, (*C.uint8_t)(p), C.size_t(len(frame))) != 0 {
+	if C.rf_hdlc_queue(t.q, (*C.uint8_t)(p), C.int(len(frame))) != 0 {
 		return fmt.Errorf("spandsp hdlc_tx: %d-octet frame refused (queue full)", len(frame))
 	}
 	return nil
 }
 
 // End asks spandsp to end the transmission once the queued frames are out.
-func (t *SpanHDLCTx) End() { C.hdlc_tx_flags(t.s, 0) }
+func (t *SpanHDLCTx) End() { C.rf_hdlc_end(t.q) }
 
 // GetBit implements modem.BitSource.
 func (t *SpanHDLCTx) GetBit() int {
@@ -94,7 +146,10 @@ func (t *SpanHDLCTx) GetBit() int {
 }
 
 // Close frees the transmitter.
-func (t *SpanHDLCTx) Close() { C.hdlc_tx_free(t.s) }
+func (t *SpanHDLCTx) Close() {
+	C.hdlc_tx_free(t.s)
+	C.free(unsafe.Pointer(t.q))
+}
 
 // SpanHDLCRx is spandsp's HDLC receiver (hdlc_rx, FCS-16, bad frames
 // reported). It implements modem.BitSink for use behind any of our
