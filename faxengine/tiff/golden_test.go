@@ -191,7 +191,7 @@ func TestBadInput(t *testing.T) {
 		{"empty", nil, "shorter than a TIFF header"},
 		{"not tiff", []byte("%PDF-1.4 hello world"), "not a TIFF"},
 		{"bigtiff", []byte{'I', 'I', 43, 0, 8, 0, 0, 0}, "BigTIFF"},
-		{"ifd past end", []byte{'I', 'I', 42, 0, 0xff, 0, 0, 0}, "offset out of the file"},
+		{"ifd past end", []byte{'I', 'I', 42, 0, 0xff, 0, 0, 0}, "offset past the end of the file"},
 		{"huge width", dims(1<<20, 10), "image width 1048576 exceeds the limit"},
 		{"huge length", dims(100, 1<<24), "image length 16777216 exceeds the limit"},
 		{"too many pixels", dims(16000, 60000), "pixel count"},

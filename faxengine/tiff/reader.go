@@ -209,7 +209,7 @@ type entry struct {
 
 func (d *Reader) readIFD(off int64) (*Page, int64, error) {
 	if off < 8 || off+2 > d.size {
-		return nil, 0, formatErr("offset out of the file")
+		return nil, 0, formatErr("offset past the end of the file (%d bytes; truncated?)", d.size)
 	}
 	var b2 [2]byte
 	if _, err := d.r.ReadAt(b2[:], off); err != nil {
@@ -221,7 +221,7 @@ func (d *Reader) readIFD(off int64) (*Page, int64, error) {
 	}
 	buf := make([]byte, n*12+4)
 	if _, err := d.r.ReadAt(buf, off+2); err != nil {
-		return nil, 0, formatErr("truncated IFD (%d entries)", n)
+		return nil, 0, formatErr("IFD of %d entries runs past the end of the file (%d bytes; truncated?)", n, d.size)
 	}
 	tags := make(map[uint16]entry, n)
 	for i := int64(0); i < n; i++ {
