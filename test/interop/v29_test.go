@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rayofax/rayofax/faxengine/modem"
+	"github.com/rayofax/rayofax/faxengine/v27ter"
 	"github.com/rayofax/rayofax/faxengine/v29"
 	"github.com/rayofax/rayofax/test/linesim"
 )
@@ -226,3 +227,88 @@ func checkOurs(t *testing.T, dir string, data []byte, rec *BitRecorder, gapBit i
 }
 
 func TestV29Interop(t *testing.T) { testQAMInterop(t, v29Modem) }
+
+// benchQAM measures each receiver and transmitter of m, ours beside
+// spandsp's, on the same signal (spandsp's transmitter sending pseudo-random
+// data, looped).
+func benchQAM(b *testing.B, m qamModem) {
+	const block = 160
+	for _, rate := range m.rates {
+		data := PRBSBits(rate*4, 1)
+		sig := Pad(Modulate(m.spanTx(b, rate, -10, data), block, 1<<22), 400, 400)
+		stream := Loop(sig, len(sig)+block)
+		b.Run(fmt.Sprintf("rx/%d", rate), func(b *testing.B) {
+			ours := m.ourRx(b, rate, &discard{})
+			ref := m.spanRx(b, rate, &discard{})
+			po, pr := 0, 0
+			BenchRatio(b, block, func() {
+				ours.Process(stream[po : po+block])
+				if po += block; po+block > len(sig) {
+					po = 0
+				}
+			}, func() {
+				ref.Process(stream[pr : pr+block])
+				if pr += block; pr+block > len(sig) {
+					pr = 0
+				}
+			})
+		})
+		b.Run(fmt.Sprintf("tx/%d", rate), func(b *testing.B) {
+			buf := make([]int16, block)
+			endless := modem.BitFunc(func() int { return 1 })
+			var ours modem.Transmitter
+			switch m.name {
+			case "V.29":
+				ours, _ = v29.NewTransmitter(v29.Config{Rate: rate}, endless)
+			default:
+				ours, _ = v27ter.NewTransmitter(v27ter.Config{Rate: rate}, endless)
+			}
+			ref := m.spanTx(b, rate, -10, make([]byte, 1<<22))
+			BenchRatio(b, block, func() { ours.Fill(buf) }, func() { ref.Fill(buf) })
+		})
+	}
+}
+
+type discard struct{}
+
+func (discard) PutBit(int)          {}
+func (discard) Status(modem.Status) {}
+
+func BenchmarkV29(b *testing.B)    { benchQAM(b, v29Modem) }
+func BenchmarkV27ter(b *testing.B) { benchQAM(b, v27terModem) }
+
+// testBER prints (with -v) the BER-versus-SNR table of spandsp's receiver and
+// ours on the same signals (spandsp's transmitter at -10 dBm0 plus white
+// noise) and holds ours to BER ≤ 1e-5 within 1 dB of spandsp's SNR.
+func testBER(t *testing.T, m qamModem, snrs []float64) {
+	nbits := 100000
+	if testing.Short() {
+		nbits = 20000
+	}
+	for _, rate := range m.rates {
+		data := PRBSBits(nbits, 3)
+		sig := Pad(Modulate(m.spanTx(t, rate, -10, data), 160, 1<<24), qamLead, qamTail)
+		tab := BERTable{Title: fmt.Sprintf("%s %d bit/s: BER vs SNR (spandsp tx at -10 dBm0 + AWGN)", m.name, rate), Columns: []string{"spandsp rx", "rayofax rx"}}
+		for i, snr := range snrs {
+			line := linesim.Config{NoiseDBm0: -10 - snr, Seed: uint64(i + 1)}
+			rx := Impair(line, sig)
+			a, o := &BitRecorder{}, &BitRecorder{}
+			Demodulate(m.spanRx(t, rate, a), rx, 160)
+			Demodulate(m.ourRx(t, rate, o), rx, 160)
+			tab.Add(snr, Align(data, a.Bits, qamMaxDelay, qamProbe), Align(data, o.Bits, qamMaxDelay, qamProbe))
+		}
+		tab.Log(t)
+		ref, ours := tab.Threshold(0, 1e-5), tab.Threshold(1, 1e-5)
+		if ours > ref+1 {
+			t.Errorf("%s %d: ours reaches BER 1e-5 at %.1f dB SNR, spandsp at %.1f dB", m.name, rate, ours, ref)
+		}
+	}
+}
+
+func TestV29BER(t *testing.T) {
+	testBER(t, v29Modem, []float64{30, 26, 24, 22, 21, 20, 19, 18, 17, 16, 15, 14, 12})
+}
+
+func TestV27terBER(t *testing.T) {
+	testBER(t, v27terModem, []float64{30, 24, 20, 18, 16, 15, 14, 13, 12, 11, 10, 9, 8})
+}
