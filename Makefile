@@ -14,9 +14,12 @@ export PATH := $(GOBIN):$(PATH)
 
 all: build
 
+# The binaries that exist so far (cmd/NAME/main.go).
+BUILT    := $(patsubst %/main.go,./%,$(wildcard $(addsuffix /main.go,$(addprefix cmd/,$(BINARIES)))))
+
 build:
 	@mkdir -p bin
-	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(BINARIES))
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ $(BUILT)
 
 # Fast unit tests: no outside programs required (suites that need them skip).
 test:

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Installs what the test suites need, when it is missing. Idempotent and quiet
-# when everything is already there.
+# Installs what the build, the tests and the demo need, when it is missing:
+# Debian packages through apt-get and the S3 test server (versitygw) through
+# go install. Idempotent, and silent when everything is already there.
 set -euo pipefail
 
-debs=(prosody libspandsp-dev libtiff-tools ghostscript pkg-config)
+if ! command -v go >/dev/null; then
+	echo "deps: Go is not installed: rayofax needs Go 1.26 or newer (https://go.dev/dl/)" >&2
+	exit 1
+fi
+
+# gcc: cgo for -race and the spandsp harness; curl: make demo.
+debs=(prosody libspandsp-dev libtiff-tools ghostscript pkg-config gcc libc6-dev curl ca-certificates)
 missing=()
 for p in "${debs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
