@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rayofax/rayofax/faxengine/raster"
 	"github.com/rayofax/rayofax/faxengine/t4"
 	"github.com/rayofax/rayofax/faxengine/t6"
 )
@@ -14,26 +13,29 @@ type ccittDecoder interface {
 	Write(p []byte) (int, error)
 	Done() bool
 	Close() error
-	Bitmap() *raster.Bitmap
 }
 
-// newCCITT decodes one CCITT-coded strip or tile of rows rows, with
-// faxengine/t4 (Compression 2 and 3) or faxengine/t6 (Compression 4). Rows
-// come out packed most significant bit first, 1 for a black pel (white runs
-// are 0 bits, as in libtiff). Damaged data is an error: a file is not a
-// phone line, and nothing good comes of guessing.
-func newCCITT(src *io.SectionReader, p *Page, width, rows int) (rowReader, error) {
+// decodeCCITT decodes one CCITT-coded strip or tile of rows rows with
+// faxengine/t4 (Compression 2 and 3) or faxengine/t6 (Compression 4),
+// handing each row to put as it completes. Rows are packed most
+// significant bit first, 1 for a black pel (white runs are 0 bits, as in
+// libtiff). Damaged data is an error: a file is not a phone line, and
+// nothing good comes of guessing.
+func decodeCCITT(src *io.SectionReader, p *Page, width, rows int, put func(row []byte, y int)) error {
 	var dec ccittDecoder
 	var t4dec *t4.Decoder
 	var name string
+	y := 0
 	if p.Compression == CompressionT6 {
-		d, err := t6.NewDecoder(width, t6.DecoderOptions{MSBFirst: p.FillOrder == 1, MaxRows: rows})
+		d, err := t6.NewDecoder(width, t6.DecoderOptions{MSBFirst: p.FillOrder == 1, MaxRows: rows,
+			OnRow: func(row []byte) { put(row, y); y++ }})
 		if err != nil {
-			return nil, fmt.Errorf("T.6: %w", err)
+			return fmt.Errorf("T.6: %w", err)
 		}
 		dec, name = d, "T.6"
 	} else {
-		opts := t4.DecoderOptions{Encoding: t4.MH, MSBFirst: p.FillOrder == 1, MaxRows: rows}
+		opts := t4.DecoderOptions{Encoding: t4.MH, MSBFirst: p.FillOrder == 1, MaxRows: rows,
+			OnRow: func(row []byte, bad bool) { put(row, y); y++ }}
 		switch {
 		case p.Compression == CompressionCCITTRLE:
 			opts.Encoding = t4.RLE
@@ -42,7 +44,7 @@ func newCCITT(src *io.SectionReader, p *Page, width, rows int) (rowReader, error
 		}
 		d, err := t4.NewDecoder(width, opts)
 		if err != nil {
-			return nil, fmt.Errorf("T.4: %w", err)
+			return fmt.Errorf("T.4: %w", err)
 		}
 		dec, t4dec, name = d, d, "T.4 "+opts.Encoding.String()
 	}
@@ -51,38 +53,26 @@ func newCCITT(src *io.SectionReader, p *Page, width, rows int) (rowReader, error
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			if _, err := dec.Write(buf[:n]); err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
+				return fmt.Errorf("%s: row %d: %w", name, y, err)
 			}
 		}
 		if rerr == io.EOF {
 			break
 		}
 		if rerr != nil {
-			return nil, rerr
+			return rerr
 		}
 	}
 	if err := dec.Close(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: row %d: %w", name, y, err)
 	}
 	if t4dec != nil {
 		if st := t4dec.Stats(); st.BadRows > 0 {
-			return nil, fmt.Errorf("%s: %d damaged rows (longest run %d)", name, st.BadRows, st.ConsecutiveBadRows)
+			return fmt.Errorf("%s: %d damaged rows (longest run %d)", name, st.BadRows, st.ConsecutiveBadRows)
 		}
 	}
-	return &bitmapRows{b: dec.Bitmap()}, nil
-}
-
-// bitmapRows yields the rows of a decoded bitmap, then reports truncation.
-type bitmapRows struct {
-	b *raster.Bitmap
-	y int
-}
-
-func (br *bitmapRows) readRow(dst []byte) error {
-	if br.b == nil || br.y >= br.b.Height {
-		return errTruncated
+	if y < rows {
+		return fmt.Errorf("%s: %w after %d of %d rows", name, errTruncated, y, rows)
 	}
-	copy(dst, br.b.Row(br.y))
-	br.y++
 	return nil
 }

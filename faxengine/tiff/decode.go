@@ -161,11 +161,23 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 		if off > uint64(d.size) || cnt > uint64(d.size)-off {
 			return nil, formatErr("strip or tile %d at %d+%d is past the end of the file (%d bytes)", k, off, cnt, d.size)
 		}
-		rr, closer, err := d.chunkReader(p, io.NewSectionReader(d.r, int64(off), int64(cnt)), cw, rows)
+		sec := io.NewSectionReader(d.r, int64(off), int64(cnt))
+		w := min(cw, p.Width-x0)
+		if isCCITT(p.Compression) {
+			err := decodeCCITT(sec, p, cw, rows, func(row []byte, y int) {
+				if y0+y < p.Height {
+					s.put(row, x0, y0+y, w)
+				}
+			})
+			if err != nil {
+				return nil, fmt.Errorf("strip or tile %d: %w", k, err)
+			}
+			continue
+		}
+		rr, closer, err := d.chunkReader(p, sec, cw, rows)
 		if err != nil {
 			return nil, fmt.Errorf("strip or tile %d: %w", k, err)
 		}
-		w := min(cw, p.Width-x0)
 		for y := 0; y < rows && y0+y < p.Height; y++ {
 			if err := rr.readRow(row); err != nil {
 				if closer != nil {
@@ -187,11 +199,6 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 
 // chunkReader returns the decoder for one strip or tile.
 func (d *Reader) chunkReader(p *Page, sec *io.SectionReader, width, rows int) (rowReader, io.Closer, error) {
-	switch p.Compression {
-	case CompressionCCITTRLE, CompressionT4, CompressionT6:
-		rr, err := newCCITT(sec, p, width, rows)
-		return rr, nil, err
-	}
 	br := bufio.NewReaderSize(sec, 32<<10)
 	if p.FillOrder == 2 {
 		// libtiff reverses the bits of every stored byte of a FillOrder 2
@@ -426,13 +433,11 @@ func (s *sampler) putBits(row []byte, x0, y, w int) {
 	n := (w + 7) / 8
 	// The CCITT codecs, like the others, yield samples: white runs are 0
 	// bits, so a BlackIsZero page is inverted (libtiff does the same).
-	inv := s.p.Photometric == BlackIsZero
-	for i := 0; i < n; i++ {
-		b := row[i]
-		if inv {
-			b = ^b
+	copy(dst[:n], row[:n])
+	if s.p.Photometric == BlackIsZero {
+		for i := range dst[:n] {
+			dst[i] = ^dst[i]
 		}
-		dst[i] = b
 	}
 	if r := w % 8; r != 0 {
 		dst[n-1] &= byte(0xff << uint(8-r))
