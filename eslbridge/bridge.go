@@ -285,6 +285,9 @@ func (b *Bridge) resync(ctx context.Context, conn *esl.Conn) error {
 
 // DialRequest describes an outbound call.
 type DialRequest struct {
+	// ID is the channel UUID to give the call (origination_uuid), so the
+	// caller knows it before the call exists; empty for a new one.
+	ID string
 	// To is a FreeSWITCH dial string, e.g. "sofia/gateway/carrier/15551234".
 	To string
 	// From is the caller ID number, FromName its name (optional).
@@ -341,7 +344,12 @@ func (b *Bridge) Dial(ctx context.Context, req DialRequest) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := esl.NewUUID()
+	id := req.ID
+	if id == "" {
+		id = esl.NewUUID()
+	} else if err := checkVar(id); err != nil {
+		return nil, fmt.Errorf("eslbridge: dial: bad call ID: %w", err)
+	}
 	timeout := req.Timeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second
