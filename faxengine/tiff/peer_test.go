@@ -222,3 +222,27 @@ func TestSharedCharts(t *testing.T) {
 		})
 	}
 }
+
+// TestBlackIsZeroCCITT checks CCITT pages whose PhotometricInterpretation is
+// BlackIsZero: libtiff codes the stored bits (0 = white run), so the page
+// displays inverted, and so must ours.
+func TestBlackIsZeroCCITT(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(testenv.SharedDir(t), "testdata", "chart-p1-fine-g3.tif")
+	raw := filepath.Join(dir, "raw.tif")
+	run(t, "tiffcp", "-c", "none", src, raw)
+	run(t, "tiffset", "-s", "262", "1", raw)
+	normal := decodeAll(t, src)[0].(*raster.Bitmap)
+	for _, c := range []string{"g3", "g3:2d", "g4"} {
+		file := filepath.Join(dir, "mib-"+c+".tif")
+		ref := filepath.Join(dir, "mib-"+c+"-ref.tif")
+		run(t, "tiffcp", "-c", c, raw, file)
+		run(t, "tiffcp", "-c", "none", file, ref)
+		got := decodeAll(t, file)
+		sameImages(t, c, got, decodeAll(t, ref))
+		bm := got[0].(*raster.Bitmap)
+		if bm.Black(0, 0) == normal.Black(0, 0) {
+			t.Errorf("%s: BlackIsZero page not inverted", c)
+		}
+	}
+}
