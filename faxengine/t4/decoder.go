@@ -24,6 +24,10 @@ type DecoderOptions struct {
 	// be decoded and is a copy of the previous good row. If nil, rows are
 	// collected in the bitmap that Bitmap returns.
 	OnRow func(row []byte, bad bool)
+	// FirstEOLOptional accepts a first row with no EOL before it, as
+	// some TIFF writers make G3 strips (for MR that row must be 1D). Off
+	// for the line, where bits before the first EOL are noise.
+	FirstEOLOptional bool
 	// MaxRows ends the page after that many rows (0: DefaultMaxRows); the
 	// caller can tell by Stats().Rows == MaxRows. A TIFF reader sets it to
 	// the rows of the strip.
@@ -242,6 +246,29 @@ func (d *Decoder) process() {
 		}
 		switch d.state {
 		case stSync:
+			if d.opts.FirstEOLOptional && !d.seenData {
+				_, err := r.SkipEOL()
+				switch err {
+				case ErrShort:
+					if !d.closed {
+						d.pos = r.Pos
+						return
+					}
+				case ErrInvalidCode: // data, not an EOL: a first row without one
+					d.seenData = true
+					d.twoD = false
+					d.state = stLine
+					continue
+				}
+				// An EOL (SkipEOL moved past it) or only zeros up to
+				// the end: carry on as usual.
+				if err == nil {
+					d.seenData = true
+					d.eols = 1
+					d.state = stTag
+					continue
+				}
+			}
 			if !r.FindEOL() {
 				d.pos = r.Pos
 				if d.closed {

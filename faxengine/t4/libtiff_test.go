@@ -72,6 +72,9 @@ func diff(a, b *raster.Bitmap) string {
 	if a.Width != b.Width || a.Height != b.Height {
 		return fmt.Sprintf("size %dx%d, want %dx%d", a.Width, a.Height, b.Width, b.Height)
 	}
+	if raster.Equal(a, b) {
+		return ""
+	}
 	for y := 0; y < a.Height; y++ {
 		for x := 0; x < a.Width; x++ {
 			if a.Black(x, y) != b.Black(x, y) {

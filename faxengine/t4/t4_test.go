@@ -143,7 +143,7 @@ func TestEncoderMatchesReference(t *testing.T) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	h := 40
+	h := 24
 	if testing.Short() {
 		h = 10
 	}
@@ -498,5 +498,39 @@ func TestBadOptions(t *testing.T) {
 	e.Close()
 	if err := e.WriteRow(make([]byte, 216)); !errors.Is(err, ErrClosed) {
 		t.Errorf("row after Close: %v", err)
+	}
+}
+
+func TestFirstEOLOptional(t *testing.T) {
+	b := randomRuns(1728, 10)
+	for _, enc := range []Encoding{MH, MR} {
+		data, _ := Encode(b, Options{Encoding: enc, K: 2, NoRTC: true, AlignEOL: true, MSBFirst: true})
+		if data[0] != 0 || data[1] != 1 {
+			t.Fatalf("%v: page does not start with an aligned EOL: % x", enc, data[:2])
+		}
+		noEOL := data[2:]
+		if enc == MR { // drop the tag bit too
+			noEOL = append([]byte{}, data[2:]...)
+			for i := range noEOL {
+				noEOL[i] <<= 1
+				if i+1 < len(noEOL) {
+					noEOL[i] |= noEOL[i+1] >> 7
+				}
+			}
+		}
+		for _, input := range [][]byte{data, noEOL} {
+			d, _ := NewDecoder(1728, DecoderOptions{Encoding: enc, MSBFirst: true, FirstEOLOptional: true})
+			d.Write(input)
+			d.Close()
+			if !raster.Equal(d.Bitmap(), b) || d.Stats().BadRows != 0 {
+				t.Errorf("%v: first EOL optional: stats %+v, page equal %v", enc, d.Stats(), raster.Equal(d.Bitmap(), b))
+			}
+		}
+		d, _ := NewDecoder(1728, DecoderOptions{Encoding: enc, MSBFirst: true})
+		d.Write(noEOL)
+		d.Close()
+		if d.Stats().Rows != 9 {
+			t.Errorf("%v: without the option the row before the first EOL should be skipped, got %d rows", enc, d.Stats().Rows)
+		}
 	}
 }
