@@ -12,12 +12,14 @@
 // apart by arrival time. The kernel stamps each datagram on arrival
 // (SO_TIMESTAMPNS, where available), so the reader's own scheduling delays
 // do not look like loss. Slot k of a run is expected at anchor + k·20 ms;
-// the anchor follows the sender's clock slowly (it absorbs jitter and
-// clock drift). A datagram more than half a frame late means the slots
-// before it were lost: the handler hears silence for each of them and its
-// answers are sent, so both directions keep time. A datagram more than
-// half a frame early belongs to a slot already answered (it was reordered
-// or duplicated): it is dropped, as a jitter buffer drops a late packet.
+// the anchor follows the sender's clock slowly (jitter, clock drift). A
+// frame is answered when the next one arrives (or 30 ms after it, if none
+// does): knowing its successor tells a lost frame (the successor keeps the
+// late frame's pace) from a frame that was merely sent late (the successor
+// is on time again). Each lost slot is answered from silence, so both
+// directions keep the switch's time; a frame arriving early or swapped is
+// still used, in the next free slot. This costs one frame (20 ms) of
+// latency, harmless to fax, and keeps reordered and late frames' content.
 // After a pause of more than PauseReset (the stream stopped, e.g. while an
 // application ran) the next datagram starts a new run without filling.
 //
@@ -30,8 +32,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,10 +76,10 @@ type Stats struct {
 	Received int64 // datagrams accepted from the switch
 	Sent     int64 // frames sent back (received + filled)
 	Filled   int64 // slots with no datagram, answered from silence
-	Dropped  int64 // early (reordered or duplicate) datagrams dropped
+	Early    int64 // frames that came before their slot (bursts, reordering)
 	Strays   int64 // datagrams from other sources, ignored
 	BadSize  int64 // datagrams of another size than 320 bytes, ignored
-	Late     int64 // frames whose answer left more than 20 ms after arrival
+	Late     int64 // answers that left more than 20 ms after they were due
 	Runs     int64 // runs started (first datagram, and after each pause)
 }
 
@@ -89,7 +93,7 @@ type Stream struct {
 	h      Handler
 	remote atomic.Pointer[netip.AddrPort]
 
-	received, sent, filled, dropped, strays, badSize, late, runs atomic.Int64
+	received, sent, filled, early, strays, badSize, late, runs atomic.Int64
 
 	mu      sync.Mutex
 	arrived *sync.Cond // broadcast on each accepted datagram
@@ -164,7 +168,7 @@ func (s *Stream) WaitReceived(ctx context.Context, mark int64, timeout time.Dura
 func (s *Stream) Stats() Stats {
 	return Stats{
 		Received: s.received.Load(), Sent: s.sent.Load(), Filled: s.filled.Load(),
-		Dropped: s.dropped.Load(), Strays: s.strays.Load(), BadSize: s.badSize.Load(),
+		Early: s.early.Load(), Strays: s.strays.Load(), BadSize: s.badSize.Load(),
 		Late: s.late.Load(), Runs: s.runs.Load(),
 	}
 }
@@ -187,21 +191,58 @@ func (s *Stream) Done() <-chan struct{} { return s.done }
 func (s *Stream) loop() {
 	defer close(s.done)
 	var (
-		buf     = make([]byte, 2048)
-		oob     = make([]byte, 128)
-		in      = make([]int16, FrameSamples)
-		out     = make([]int16, FrameSamples)
-		silence = make([]int16, FrameSamples)
-		pkt     = make([]byte, FrameBytes)
-		sl      slots
+		buf      = make([]byte, 2048)
+		oob      = make([]byte, 128)
+		held     = make([]int16, FrameSamples)
+		out      = make([]int16, FrameSamples)
+		silence  = make([]int16, FrameSamples)
+		pkt      = make([]byte, FrameBytes)
+		sl       slots
+		holding  bool
+		heldAt   time.Time
+		deadline bool
 	)
+	// answer sends the held frame, after silence for the slots lost
+	// before it; next is its successor's arrival (zero if none).
+	answer := func(next time.Time, trigger time.Time) {
+		fill, early, newRun := sl.place(heldAt, next)
+		if newRun {
+			s.runs.Add(1)
+		}
+		if early {
+			s.early.Add(1)
+		}
+		remote := s.remote.Load()
+		for range fill {
+			s.h.Frame(silence, out)
+			s.send(pkt, out, *remote)
+			s.filled.Add(1)
+		}
+		s.h.Frame(held, out)
+		s.send(pkt, out, *remote)
+		holding = false
+		if time.Since(trigger) > FrameTime {
+			s.late.Add(1)
+		}
+	}
 	for {
+		if holding != deadline {
+			if holding {
+				s.pc.SetReadDeadline(heldAt.Add(FrameTime * 3 / 2))
+			} else {
+				s.pc.SetReadDeadline(time.Time{})
+			}
+			deadline = holding
+		}
 		n, oobn, _, from, err := s.pc.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			continue // e.g. ICMP port unreachable reported on a later read
+			if errors.Is(err, os.ErrDeadlineExceeded) && holding {
+				answer(time.Time{}, heldAt.Add(FrameTime*3/2))
+			}
+			continue // or e.g. ICMP port unreachable reported on a read
 		}
 		now := time.Now()
 		at := arrivalTime(oob[:oobn], now)
@@ -214,31 +255,17 @@ func (s *Stream) loop() {
 			s.badSize.Add(1)
 			continue
 		}
-		fill, keep, newRun := sl.arrive(at)
-		if newRun {
-			s.runs.Add(1)
+		if holding {
+			answer(at, at)
 		}
+		for i := range held {
+			held[i] = int16(binary.LittleEndian.Uint16(buf[2*i:]))
+		}
+		holding, heldAt = true, at
 		s.received.Add(1)
 		s.mu.Lock()
 		s.arrived.Broadcast()
 		s.mu.Unlock()
-		if !keep {
-			s.dropped.Add(1)
-			continue
-		}
-		for range fill {
-			s.h.Frame(silence, out)
-			s.send(pkt, out, *remote)
-			s.filled.Add(1)
-		}
-		for i := range in {
-			in[i] = int16(binary.LittleEndian.Uint16(buf[2*i:]))
-		}
-		s.h.Frame(in, out)
-		s.send(pkt, out, *remote)
-		if time.Since(at) > FrameTime {
-			s.late.Add(1)
-		}
 	}
 }
 
@@ -251,41 +278,53 @@ func (s *Stream) send(pkt []byte, out []int16, to netip.AddrPort) {
 	}
 }
 
-// slots assigns arrivals to the sender's 20 ms slots.
+// slots assigns frames to the sender's 20 ms slots.
 type slots struct {
 	running bool
 	anchor  time.Time // expected arrival of slot 0 of the run
-	next    int64     // next slot to answer
-	last    time.Time
+	last    int64     // slot of the last frame answered
+	lastAt  time.Time // its arrival
 }
 
-// arrive accounts for a datagram that arrived at t. It returns how many
-// lost slots to fill with silence before this frame, whether to use the
-// frame (false: it is early, its slot was answered already) and whether it
-// starts a new run.
-func (sl *slots) arrive(t time.Time) (fill int, keep, newRun bool) {
-	if !sl.running || t.Sub(sl.last) > PauseReset || t.Before(sl.last.Add(-PauseReset)) {
-		sl.running, sl.anchor, sl.next, sl.last = true, t, 1, t
-		return 0, true, true
+func slotOf(d time.Duration) int64 {
+	return int64(math.Round(float64(d) / float64(FrameTime)))
+}
+
+// place assigns the frame that arrived at `at` to a slot, knowing that
+// its successor arrived at next (zero when unknown). It returns how many
+// slots before it were lost (to be answered from silence), whether the
+// frame came before its slot, and whether it starts a new run.
+func (sl *slots) place(at, next time.Time) (fill int, early, newRun bool) {
+	if !sl.running || at.Sub(sl.lastAt) > PauseReset || at.Before(sl.lastAt) {
+		sl.running, sl.anchor, sl.last, sl.lastAt = true, at, 0, at
+		return 0, false, true
 	}
-	sl.last = t
-	due := sl.anchor.Add(time.Duration(sl.next) * FrameTime)
-	lateness := t.Sub(due)
-	switch {
-	case lateness > FrameTime/2:
-		k := int64((lateness + FrameTime/2) / FrameTime)
-		if k > MaxFill {
-			// A pause, not loss: start over from here.
-			sl.anchor, sl.next = t, 1
-			return 0, true, true
+	s := slotOf(at.Sub(sl.anchor))
+	if !next.IsZero() && next.Sub(at) < PauseReset {
+		// A frame sent late is followed by one on time: the successor's
+		// slot bounds this one's.
+		if sn := slotOf(next.Sub(sl.anchor)); s > sn-1 {
+			s = sn - 1
 		}
-		sl.next += k + 1
-		return int(k), true, false
-	case lateness < -FrameTime/2:
-		return 0, false, false
 	}
-	// On time: let the anchor follow the sender's clock (1/16 per frame).
-	sl.anchor = sl.anchor.Add(lateness / 16)
-	sl.next++
-	return 0, true, false
+	if s <= sl.last {
+		// Before its slot (a burst after a stall, or a swapped pair):
+		// use the next slot and re-anchor there, so the frames after it
+		// are on time again.
+		s = sl.last + 1
+		early = true
+		sl.anchor = at.Add(-time.Duration(s) * FrameTime)
+	}
+	gap := s - sl.last - 1
+	if gap > MaxFill {
+		// A pause, not loss: start over from here.
+		sl.anchor, sl.last, sl.lastAt = at, 0, at
+		return 0, early, true
+	}
+	if dev := at.Sub(sl.anchor.Add(time.Duration(s) * FrameTime)); gap == 0 && dev > -FrameTime/2 && dev < FrameTime/2 {
+		// On time: let the anchor follow the sender's clock.
+		sl.anchor = sl.anchor.Add(dev / 16)
+	}
+	sl.last, sl.lastAt = s, at
+	return int(gap), early, false
 }
