@@ -351,8 +351,12 @@ func (d *Decoder) line(r *BitReader) bool {
 			d.state = stDone
 			return true
 		}
-		r.Pos = start
-		return false
+		if r.End-start <= MaxRowBits(d.width) {
+			r.Pos = start
+			return false
+		}
+		// Far more bits than any row of this width takes, and no
+		// EOL: damaged (e.g. endless zero-length runs).
 	case ErrEOL:
 		if r.Pos == start || d.onlyZerosBetween(start, r.Pos) {
 			// An empty line: part of RTC (or stray EOLs).
@@ -378,20 +382,11 @@ func (d *Decoder) line(r *BitReader) bool {
 		d.state = stTag
 		return true
 	}
-	// A damaged row: resynchronise at the next EOL after its start.
-	r.Pos = start
-	if !r.FindEOL() {
-		if !d.closed {
-			r.Pos = start
-			return false
-		}
-		d.bad()
-		d.state = stDone
-		return true
-	}
+	// A damaged row: count it now and resynchronise at the next EOL
+	// after its start.
 	d.bad()
-	d.eols = 1
-	d.state = stTag
+	r.Pos = start
+	d.state = stSync
 	return true
 }
 

@@ -67,6 +67,13 @@ func MinRowBits(bitRate, ms int) int {
 	return (bitRate*ms + 999) / 1000
 }
 
+// MaxRowBits is the most bits a valid coded row of the given width can
+// take (without fill), with a wide margin: about 4.5 bits a pel for
+// alternating single pels in MH, 6 in 2D. Decoders treat a row still
+// unfinished after this many bits as damaged rather than buffer without
+// bound.
+func MaxRowBits(width int) int { return 16*width + 1024 }
+
 // Stats describes the rows a Decoder delivered.
 type Stats struct {
 	Rows int // rows delivered, good and replaced

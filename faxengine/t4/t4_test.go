@@ -534,3 +534,43 @@ func TestFirstEOLOptional(t *testing.T) {
 		}
 	}
 }
+
+// bitsToBytes packs "0101..." MSB first.
+func bitsToBytes(s string) []byte {
+	p := make([]byte, (len(s)+7)/8)
+	for i := range s {
+		if s[i] == '1' {
+			p[i/8] |= 0x80 >> uint(i%8)
+		}
+	}
+	return p
+}
+
+// TestEndlessRow feeds rows that never end (zero-length runs forever) and
+// checks that the decoder gives up on them and keeps its buffer bounded.
+func TestEndlessRow(t *testing.T) {
+	for _, c := range []struct {
+		enc  Encoding
+		unit string
+	}{
+		{MH, "00110101" + "0000110111"},         // white 0, black 0
+		{MR, "001" + "00110101" + "0000110111"}, // H, white 0, black 0
+	} {
+		head := "000000000001"
+		if c.enc == MR {
+			head += "0" // 2D
+		}
+		chunk := bitsToBytes(strings.Repeat(c.unit, 8*50)) // a whole number of bytes
+		d, _ := NewDecoder(1728, DecoderOptions{Encoding: c.enc, MSBFirst: true})
+		d.Write(bitsToBytes(head + strings.Repeat("0", (8-len(head)%8)%8) + head))
+		for i := 0; i < 400; i++ {
+			d.Write(chunk)
+		}
+		if st := d.Stats(); st.BadRows == 0 {
+			t.Errorf("%v: endless row not counted as bad: %+v", c.enc, st)
+		}
+		if len(d.buf) > 2*MaxRowBits(1728)/8+len(chunk)+8192 {
+			t.Errorf("%v: buffer grew to %d bytes", c.enc, len(d.buf))
+		}
+	}
+}

@@ -207,6 +207,10 @@ func (d *Decoder) process() {
 				d.fail(t4.ErrInvalidCode)
 			}
 		case t4.ErrShort:
+			if !d.closed && r.End-start > t4.MaxRowBits(d.width) {
+				d.fail(t4.ErrRowLength) // no valid row is that long
+				break
+			}
 			if !d.closed {
 				d.pos = start
 				d.compact()

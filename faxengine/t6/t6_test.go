@@ -253,3 +253,26 @@ func FuzzRoundTripMMR(f *testing.F) {
 		}
 	})
 }
+
+// TestEndlessRow feeds a row that never ends (horizontal mode with
+// zero-length runs forever): the decoder must fail, not buffer forever.
+func TestEndlessRow(t *testing.T) {
+	unit := "001" + "00110101" + "0000110111"
+	var bits string
+	for i := 0; i < 8; i++ {
+		bits += unit
+	}
+	chunk := make([]byte, len(bits)/8)
+	for i := range bits {
+		if bits[i] == '1' {
+			chunk[i/8] |= 0x80 >> uint(i%8)
+		}
+	}
+	d, _ := NewDecoder(1728, DecoderOptions{MSBFirst: true})
+	for i := 0; i < 2000 && !d.Done(); i++ {
+		d.Write(chunk)
+	}
+	if !errors.Is(d.Err(), t4.ErrRowLength) {
+		t.Errorf("error %v, want %v", d.Err(), t4.ErrRowLength)
+	}
+}
