@@ -17,6 +17,12 @@ import (
 	"github.com/rayofax/rayofax/faxengine/tiff"
 )
 
+// The tiff command. Input files are read with tiff.DefaultLimits: pages up
+// to 16384 pels wide, 65536 rows long and 2^27 pels in all (a grayscale
+// page then costs at most 128 MiB while it is converted, and only one page
+// is held at a time); a file beyond them, or broken in any way, makes the
+// command fail with status 1 and a message naming the problem. convert
+// writes OUT.tmp and renames it, so OUT is either complete or absent.
 const tiffUsage = `tiff info FILE
 tiff convert IN OUT [--compression mh|mr|mmr|none] [--resolution standard|fine|superfine|408x391|200x200|300x300|400x400]
              [--width a4|b4|a3] [--pages 1-3,5] [--header TEXT [--ident ID] [--date RFC3339]] [--dither|--threshold]
@@ -182,32 +188,16 @@ func tiffConvert(env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	var fitted []*raster.Bitmap
+	// Count the fax pages first, so that each page can be converted,
+	// numbered and written in turn: memory holds one page at a time.
+	total := 0
 	for _, i := range sel {
-		img, err := f.Decode(i)
-		if err != nil {
-			return fmt.Errorf("%s: %w", in, err)
-		}
 		p := f.Page(i)
-		ps, err := page.Fit(img, p.XRes, p.YRes, opts)
+		n, err := page.Count(p.Width, p.Height, p.XRes, p.YRes, p.Bilevel(), opts)
 		if err != nil {
 			return fmt.Errorf("%s: page %d: %w", in, i+1, err)
 		}
-		fitted = append(fitted, ps...)
-	}
-	if *hdr != "" {
-		for k, bm := range fitted {
-			h := header.Header{Text: *hdr, Ident: *ident, Time: when, Page: k + 1, Pages: len(fitted)}
-			maxRows := bm.Height
-			for _, r := range page.Resolutions {
-				if r.X == bm.XRes && r.Y == bm.YRes {
-					maxRows = max(maxRows, r.Rows(opts.Length))
-				}
-			}
-			if fitted[k], err = header.Apply(bm, h, maxRows); err != nil {
-				return err
-			}
-		}
+		total += n
 	}
 
 	// Write to a temporary file and rename, so OUT is never half written.
@@ -216,17 +206,46 @@ func tiffConvert(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for k, bm := range fitted {
-		if err := w.WritePage(bm, tiff.PageMeta{Time: when}); err != nil {
-			w.Close()
-			os.Remove(tmp)
-			return fmt.Errorf("%s: page %d: %w", out, k+1, err)
-		}
-	}
-	if err := w.Sync(); err != nil {
+	fail := func(err error) error {
 		w.Close()
 		os.Remove(tmp)
 		return err
+	}
+	written := 0
+	for _, i := range sel {
+		img, err := f.Decode(i)
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", in, err))
+		}
+		p := f.Page(i)
+		fitted, err := page.Fit(img, p.XRes, p.YRes, opts)
+		if err != nil {
+			return fail(fmt.Errorf("%s: page %d: %w", in, i+1, err))
+		}
+		for _, bm := range fitted {
+			written++
+			if *hdr != "" {
+				h := header.Header{Text: *hdr, Ident: *ident, Time: when, Page: written, Pages: total}
+				maxRows := bm.Height
+				for _, r := range page.Resolutions {
+					if r.X == bm.XRes && r.Y == bm.YRes {
+						maxRows = max(maxRows, r.Rows(opts.Length))
+					}
+				}
+				if bm, err = header.Apply(bm, h, maxRows); err != nil {
+					return fail(err)
+				}
+			}
+			if err := w.WritePage(bm, tiff.PageMeta{Time: when}); err != nil {
+				return fail(fmt.Errorf("%s: page %d: %w", out, written, err))
+			}
+		}
+	}
+	if written != total {
+		return fail(fmt.Errorf("internal error: %d pages written, %d counted", written, total))
+	}
+	if err := w.Sync(); err != nil {
+		return fail(err)
 	}
 	if err := w.Close(); err != nil {
 		os.Remove(tmp)
@@ -236,7 +255,7 @@ func tiffConvert(env *Env, args []string) error {
 		os.Remove(tmp)
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s: %d page(s), %v\n", out, len(fitted), wopts.Coding)
+	fmt.Fprintf(env.Stdout, "%s: %d page(s), %v\n", out, written, wopts.Coding)
 	return nil
 }
 

@@ -220,13 +220,58 @@ type Options struct {
 // and YRes are used when xres or yres is 0.
 func Fit(img image.Image, xres, yres float64, o Options) ([]*raster.Bitmap, error) {
 	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w <= 0 || h <= 0 {
-		return nil, errors.New("page: empty image")
-	}
 	bm, bilevel := img.(*raster.Bitmap)
 	if bilevel && (xres <= 0 || yres <= 0) {
 		xres, yres = bm.XRes, bm.YRes
+	}
+	pl, err := makePlan(b.Dx(), b.Dy(), xres, yres, bilevel, o)
+	if err != nil {
+		return nil, err
+	}
+	if pl.keep {
+		out := cloneBitmap(bm)
+		out.XRes, out.YRes = pl.target.X, pl.target.Y
+		return splitRows(out, MaxUnlimitedRows), nil
+	}
+	out := raster.New(pl.outW, pl.ch)
+	out.XRes, out.YRes = pl.target.X, pl.target.Y
+	method := o.Method
+	if bilevel {
+		method = Threshold
+	}
+	resample(out, (pl.outW-pl.cw)/2, pl.cw, img, method)
+	return splitRows(out, pl.maxRows), nil
+}
+
+// Count returns the number of fax pages Fit makes of a page of w x h pels
+// at xres x yres dpi (bilevel for a *raster.Bitmap), without converting it:
+// a sender can number pages ("Page N/M") before it has them all.
+func Count(w, h int, xres, yres float64, bilevel bool, o Options) (int, error) {
+	pl, err := makePlan(w, h, xres, yres, bilevel, o)
+	if err != nil {
+		return 0, err
+	}
+	if pl.keep {
+		return (h + MaxUnlimitedRows - 1) / MaxUnlimitedRows, nil
+	}
+	return (pl.ch + pl.maxRows - 1) / pl.maxRows, nil
+}
+
+// plan is the geometry of one fitted page.
+type plan struct {
+	keep    bool // copy the pixels as they are
+	target  Resolution
+	outW    int // page width in pels
+	cw, ch  int // content size in pels
+	maxRows int // rows per fax page when splitting
+}
+
+func makePlan(w, h int, xres, yres float64, bilevel bool, o Options) (plan, error) {
+	if w <= 0 || h <= 0 {
+		return plan{}, errors.New("page: empty image")
+	}
+	if math.IsNaN(xres) || math.IsNaN(yres) || math.IsInf(xres, 0) || math.IsInf(yres, 0) {
+		xres, yres = 0, 0
 	}
 	srcWidth := faxWidth(w, xres)
 	if xres <= 0 || yres <= 0 {
@@ -248,6 +293,9 @@ func Fit(img image.Image, xres, yres float64, o Options) ([]*raster.Bitmap, erro
 			}
 		}
 	}
+	if target.X <= 0 || target.Y <= 0 {
+		return plan{}, fmt.Errorf("page: bad target resolution %gx%g", target.X, target.Y)
+	}
 	paper := o.Width
 	if paper == 0 {
 		paper = A4
@@ -255,39 +303,30 @@ func Fit(img image.Image, xres, yres float64, o Options) ([]*raster.Bitmap, erro
 			paper = srcWidth
 		}
 	}
+	pl := plan{target: target, outW: target.Pels(paper), maxRows: target.Rows(o.Length)}
 
 	// Already a fax page: keep every pixel.
-	if bilevel && target.matches(xres, yres) && w == target.Pels(paper) && (o.Width == 0 || o.Width == srcWidth) {
-		out := cloneBitmap(bm)
-		out.XRes, out.YRes = target.X, target.Y
-		return splitRows(out, MaxUnlimitedRows), nil
+	if bilevel && target.matches(xres, yres) && w == pl.outW && (o.Width == 0 || o.Width == srcWidth) {
+		pl.keep, pl.cw, pl.ch = true, w, h
+		return pl, nil
 	}
 
 	// Physical size in target pixels, scaled down to the paper width.
-	outW := target.Pels(paper)
 	cw := float64(w) * target.X / xres
 	ch := float64(h) * target.Y / yres
-	if cw > float64(outW) {
-		ch *= float64(outW) / cw
-		cw = float64(outW)
+	if cw > float64(pl.outW) {
+		ch *= float64(pl.outW) / cw
+		cw = float64(pl.outW)
 	}
-	maxRows := target.Rows(o.Length)
-	if ch > float64(maxRows) && (o.LongPages == ScaleLong || ch <= float64(maxRows)*(1+longSlack)) {
-		cw *= float64(maxRows) / ch
-		ch = float64(maxRows)
+	if ch > float64(pl.maxRows) && (o.LongPages == ScaleLong || ch <= float64(pl.maxRows)*(1+longSlack)) {
+		cw *= float64(pl.maxRows) / ch
+		ch = float64(pl.maxRows)
 	}
-	cwi, chi := max(int(math.Round(cw)), 1), max(int(math.Round(ch)), 1)
-	if int64(chi)*int64(outW) > 1<<28 {
-		return nil, fmt.Errorf("page: fitted page of %dx%d pels is too large", outW, chi)
+	if ch*float64(pl.outW) > 1<<28 {
+		return plan{}, fmt.Errorf("page: a %dx%d page at %gx%g dpi fits to %dx%.0f pels: too large", w, h, xres, yres, pl.outW, ch)
 	}
-	out := raster.New(outW, chi)
-	out.XRes, out.YRes = target.X, target.Y
-	method := o.Method
-	if bilevel {
-		method = Threshold
-	}
-	resample(out, (outW-cwi)/2, cwi, img, method)
-	return splitRows(out, maxRows), nil
+	pl.cw, pl.ch = max(int(math.Round(cw)), 1), max(int(math.Round(ch)), 1)
+	return pl, nil
 }
 
 // faxWidth returns the paper width whose scan line w pels is at xres, or 0.

@@ -323,3 +323,34 @@ func TestFitDefaultResolution(t *testing.T) {
 		}
 	}
 }
+
+func TestCountMatchesFit(t *testing.T) {
+	for _, tc := range []struct {
+		w, h       int
+		xres, yres float64
+		bilevel    bool
+		o          Options
+	}{
+		{1000, 5000, 100, 100, true, Options{Resolution: Standard}},
+		{1000, 5000, 100, 100, false, Options{Resolution: Fine, LongPages: ScaleLong}},
+		{1728, 20000, 204, 196, true, Options{}},
+		{2480, 3508, 300, 300, false, Options{}},
+		{2480, 3600, 300, 300, true, Options{Resolution: Superfine, Width: B4}},
+	} {
+		var img image.Image = raster.New(tc.w, tc.h)
+		if !tc.bilevel {
+			img = image.NewGray(image.Rect(0, 0, tc.w, tc.h))
+		}
+		pages, err := Fit(img, tc.xres, tc.yres, tc.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := Count(tc.w, tc.h, tc.xres, tc.yres, tc.bilevel, tc.o)
+		if err != nil || n != len(pages) {
+			t.Errorf("%+v: Count %d (%v), Fit made %d", tc, n, err, len(pages))
+		}
+	}
+	if _, err := Count(10, 1<<20, 1000, 0.001, true, Options{}); err == nil {
+		t.Error("absurd resolution accepted")
+	}
+}
