@@ -26,8 +26,9 @@ type Client struct {
 	Filters []Field
 
 	// OnConnect runs after each successful connect and subscription (for
-	// example to resynchronise calls). Events may arrive meanwhile. An
-	// error closes the connection and counts as a failed attempt.
+	// example to resynchronise calls). Events may arrive and commands may
+	// be sent meanwhile. An error closes the connection and counts as a
+	// failed attempt.
 	OnConnect func(ctx context.Context, c *Conn) error
 	// OnDisconnect runs when a connection ends, after its last event was
 	// handled, with the reason.
@@ -67,7 +68,9 @@ func (c *Client) Run(ctx context.Context) error {
 		conn, err := c.connect(ctx)
 		if err == nil {
 			backoff = minB
-			c.setConn(conn)
+			if c.OnConnect == nil {
+				c.setConn(conn)
+			}
 			select {
 			case <-conn.Done():
 				err = conn.Err()
@@ -135,7 +138,10 @@ func (c *Client) connect(ctx context.Context) (*Conn, error) {
 		}
 	}
 	if c.OnConnect != nil {
+		// Commands may use the connection while OnConnect runs.
+		c.setConn(conn)
 		if err := c.OnConnect(ctx, conn); err != nil {
+			c.setConn(nil)
 			return fail(fmt.Errorf("esl: on connect: %w", err))
 		}
 	}
