@@ -140,7 +140,9 @@ func (d *Decoder) PutBit(bit int) {
 		d.zeros++
 		return
 	}
-	if d.zeros >= 11 || d.opts.Encoding == RLE && d.nbits-d.pos >= 4096 {
+	// Also decode now and then without an EOL, so that noise or an RLE
+	// page does not pile up.
+	if d.zeros >= 11 || d.nbits-d.pos >= 8192 && d.nbits&1023 == 0 {
 		d.process()
 	}
 	d.zeros = 0

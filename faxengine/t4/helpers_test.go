@@ -97,7 +97,7 @@ func clearPad(b *raster.Bitmap) {
 	}
 }
 
-var testWidths = []int{1728, 2048, 2432, 3456, 4864, 1, 7, 9, 100, 8192}
+var testWidths = []int{1728, 2048, 2432, 2592, 3072, 3456, 3648, 4096, 4864, 1, 7, 9, 100, 8192}
 
 // bitString renders coded bytes (MSB first) as "0101...".
 func bitString(p []byte) string {

@@ -211,6 +211,16 @@ func TestEncodeForLibtiff(t *testing.T) {
 					t.Errorf("page %d: libtiff decodes %s", i+1, d)
 				}
 			}
+			// And our own decoders read it back.
+			for i, p := range readTIFF(t, path) {
+				ours, st, err := decodePage(t, p)
+				if err != nil || st.BadRows != 0 {
+					t.Errorf("page %d: our decoder: %v, %+v", i+1, err, st)
+				}
+				if d := diff(ours, pages[i]); d != "" {
+					t.Errorf("page %d: our decoder decodes %s", i+1, d)
+				}
+			}
 		})
 	}
 }

@@ -106,12 +106,11 @@ func fillBlack(row []byte, x0, x1 int) {
 		row[i0] |= m0 & m1
 		return
 	}
-	row[i0] |= m0
-	mid := row[i0+1 : i1]
-	for i := range mid {
-		mid[i] = 0xff
-	}
 	row[i1] |= m1
+	row[i0] |= m0
+	for i := i0 + 1; i < i1; i++ {
+		row[i] = 0xff
+	}
 }
 
 // makeup2560 is the index of the 2560 make-up code in the make-up tables.

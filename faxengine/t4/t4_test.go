@@ -574,3 +574,25 @@ func TestEndlessRow(t *testing.T) {
 		}
 	}
 }
+
+// TestNoiseBounded feeds bits with no EOL in them bit by bit: the decoder
+// must not keep them all.
+func TestNoiseBounded(t *testing.T) {
+	d, _ := NewDecoder(1728, DecoderOptions{Encoding: MH})
+	for i := 0; i < 1<<20; i++ {
+		d.PutBit(1) // a stream of ones, as before the first EOL
+	}
+	if len(d.buf) > 1<<14 {
+		t.Errorf("buffer holds %d bytes of noise", len(d.buf))
+	}
+	b := randomRuns(1728, 3)
+	data, _ := Encode(b, Options{})
+	for _, c := range data {
+		for i := 0; i < 8; i++ {
+			d.PutBit(int(c>>uint(i)) & 1)
+		}
+	}
+	if !d.Done() || !raster.Equal(d.Bitmap(), b) || d.Stats().BadRows != 0 {
+		t.Errorf("page after noise: done %v, stats %+v", d.Done(), d.Stats())
+	}
+}
