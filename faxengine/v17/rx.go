@@ -86,11 +86,10 @@ func init() {
 
 // Receiver states.
 const (
-	rxIdle     = iota // waiting for carrier
-	rxSeg1            // carrier up: acquiring on ABAB...
-	rxTrain           // segments 2 and 3 against the known sequence
-	rxData            // trained: decoding data
-	rxWaitDown        // training failed: waiting for the carrier to go
+	rxIdle  = iota // waiting for carrier
+	rxSeg1         // carrier up: acquiring on ABAB...
+	rxTrain        // segments 2 and 3 against the known sequence
+	rxData         // trained: decoding data
 )
 
 // Carrier detection thresholds and timing.
@@ -99,7 +98,6 @@ const (
 	carrierOffDBm0 = -52.0
 	carrierOffDrop = 10.0 // dB below the trained level counts as off
 	carrierOffHold = 400  // samples (50 ms) the power must stay down: rides out 20 ms gaps
-	acquireLimit   = 1200 // symbols from carrier up to the end of segment 1 (covers TEP)
 	decideAt       = seg2ShortSymbols
 	decideLen      = 8
 )
@@ -143,14 +141,15 @@ type Receiver struct {
 	haveEq bool // coef holds a trained equaliser
 
 	// training
-	count     int // symbols in the current state
-	run       int // consecutive ABAB-like symbols
-	prev      [8]complex128
-	freqAcc   complex128
-	ti        int // index into trainRef
-	errAcc    float64
-	pending   [decideLen]complex128
-	trainedOm float64
+	inProgress bool // TrainingInProgress reported, outcome not yet
+	count      int  // symbols in the current state
+	run        int  // consecutive ABAB-like symbols
+	prev       [8]complex128
+	freqAcc    complex128
+	ti         int // index into trainRef
+	errAcc     float64
+	pending    [decideLen]complex128
+	trainedOm  float64
 
 	// data
 	diff   int
@@ -187,13 +186,10 @@ func (r *Receiver) Restart(cfg RxConfig) error {
 		r.haveEq = false
 		r.trainedOm = 0
 	}
-	if r.state != rxIdle {
-		r.state = rxIdle
-		// A restart while a carrier is present waits for the next one.
-		if r.power >= r.onLevel {
-			r.state = rxWaitDown
-		}
-	}
+	// Look for a training sequence afresh; if there is energy on the line
+	// already, the next sample raises carrier again.
+	r.state = rxIdle
+	r.offCount = 0
 	return nil
 }
 
@@ -245,7 +241,7 @@ func (r *Receiver) Process(src []int16) {
 		r.buf[w] = v
 		r.buf[w+rxRing] = v
 		r.n++
-		if r.state == rxIdle || r.state == rxWaitDown {
+		if r.state == rxIdle {
 			continue
 		}
 		// Half-symbol instants whose filter span is now complete.
@@ -278,17 +274,13 @@ func (r *Receiver) carrier() {
 		if r.offCount++; r.offCount < carrierOffHold {
 			return
 		}
-		was := r.state
 		r.state = rxIdle
 		r.offCount = 0
-		if was != rxWaitDown {
-			if was == rxSeg1 || was == rxTrain {
-				r.sink.Status(modem.TrainingFailed)
-			}
-			r.sink.Status(modem.CarrierDown)
-		} else {
-			r.sink.Status(modem.CarrierDown)
+		if r.inProgress {
+			r.inProgress = false
+			r.sink.Status(modem.TrainingFailed)
 		}
+		r.sink.Status(modem.CarrierDown)
 	}
 }
 
@@ -455,8 +447,9 @@ func (r *Receiver) symbol() {
 // seg1 acquires gain, timing and carrier on the ABAB... segment and finds
 // its end, where segment 2 begins with a half-turn jump.
 func (r *Receiver) seg1() {
-	// Fast timing acquisition, then steadier.
-	if r.count < 64 {
+	// Fast timing acquisition until segment 1 has been seen for a while,
+	// then steadier.
+	if r.run < 48 {
 		r.timing(0.3, 0)
 	} else {
 		r.timing(0.05, 0.0002)
@@ -465,10 +458,6 @@ func (r *Receiver) seg1() {
 	p1, p2 := r.prev[0], r.prev[1]
 	copy(r.prev[1:], r.prev[:7])
 	r.prev[0] = y
-	if r.count > acquireLimit {
-		r.fail()
-		return
-	}
 	ey, e2 := abs2(y), abs2(p2)
 	if ey < 0.2*trainEnergy || e2 < 0.2*trainEnergy {
 		r.run = 0
@@ -485,7 +474,8 @@ func (r *Receiver) seg1() {
 	q := y * complex(real(p1), -imag(p1))
 	if math.Abs(imag(q)) > 2*math.Abs(real(q)) {
 		r.run++
-		if r.run == 16 {
+		if r.run == 16 && !r.inProgress {
+			r.inProgress = true
 			r.sink.Status(modem.TrainingInProgress)
 		}
 		if r.run > 16 {
@@ -538,8 +528,13 @@ func (r *Receiver) fail() {
 	if debugf != nil {
 		debugf("fail: state %d count %d run %d errAcc %.3f", r.state, r.count, r.run, r.errAcc)
 	}
+	r.inProgress = false
 	r.sink.Status(modem.TrainingFailed)
-	r.state = rxWaitDown
+	// Look for another training sequence while the carrier lasts: data
+	// never looks like segment 1 for long.
+	r.state = rxSeg1
+	r.run = 0
+	r.freqAcc = 0
 }
 
 // train adapts on segments 2 and 3, tells a long from a short train, and
@@ -601,6 +596,7 @@ func (r *Receiver) trained(scr uint32, diff int) bool {
 		return false
 	}
 	r.state = rxData
+	r.inProgress = false
 	r.count = 0
 	r.haveEq = true
 	r.trainedOm = r.omega

@@ -14,13 +14,16 @@ type TxConfig struct {
 	TEP        bool // precede the training with the talker echo protection tone
 }
 
-// Transmit pulse shaping: root raised cosine, roll-off 0.25 (within V.17's
-// spectrum limits), truncated to txSpan symbols. The sample rate is 10/3 of
-// the symbol rate, so each output sample uses one of ten phases of the
-// filter.
+// Transmit pulse shaping: root raised cosine truncated to txSpan symbols.
+// V.17 leaves the pulse open. A roll-off of 0.35 keeps the signal within
+// 180-3420 Hz and gives the band edges enough energy for band-edge timing
+// recovery: spandsp's receiver, which uses it, keeps symbol timing over a
+// long page at ±100 ppm with this pulse far more reliably than with 0.25
+// (measured in test/interop). The sample rate is 10/3 of the symbol rate,
+// so each output sample uses one of ten phases of the filter.
 const (
-	txBeta   = 0.25
-	txSpan   = 10
+	txBeta   = 0.35
+	txSpan   = 9
 	txPhases = 10
 )
 

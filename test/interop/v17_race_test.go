@@ -1,0 +1,5 @@
+//go:build spandsp && race
+
+package interop
+
+const v17RaceEnabled = true
