@@ -82,8 +82,8 @@ func (d *Reader) check(p *Page) error {
 	if p.Predictor == 2 && p.BitsPerSample != 8 && p.BitsPerSample != 16 {
 		return unsupported("Predictor 2 with %d-bit samples", p.BitsPerSample)
 	}
-	if p.planar == 2 && p.SamplesPerPixel > 1 {
-		return unsupported("separate colour planes (PlanarConfiguration 2)")
+	if p.planar == 2 && p.SamplesPerPixel > 1 && p.BitsPerSample != 8 && p.BitsPerSample != 16 {
+		return unsupported("separate planes (PlanarConfiguration 2) of %d-bit samples", p.BitsPerSample)
 	}
 	switch p.Photometric {
 	case WhiteIsZero, BlackIsZero:
@@ -99,6 +99,13 @@ func (d *Reader) check(p *Page) error {
 		}
 		if p.SamplesPerPixel < 3 {
 			return formatErr("RGB with %d samples per pixel", p.SamplesPerPixel)
+		}
+	case CMYK:
+		if p.BitsPerSample != 8 && p.BitsPerSample != 16 {
+			return unsupported("%d-bit CMYK", p.BitsPerSample)
+		}
+		if p.SamplesPerPixel < 4 || p.inkSet != 1 {
+			return unsupported("separated image with %d inks (InkSet %d), not CMYK", p.SamplesPerPixel, p.inkSet)
 		}
 	case Palette:
 		if p.BitsPerSample > 8 || p.SamplesPerPixel != 1 {
@@ -134,16 +141,20 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 		across, down = (p.Width+cw-1)/cw, (p.Height+ch-1)/ch
 	}
 	n := across * down
-	if len(p.offsets) < n {
-		return nil, formatErr("%d strips or tiles, want %d", len(p.offsets), n)
+	planes := 1
+	if p.planar == 2 && s.spp > 1 {
+		planes = s.spp // each sample in its own strips or tiles, plane after plane
+	}
+	if len(p.offsets) < n*planes {
+		return nil, formatErr("%d strips or tiles, want %d", len(p.offsets), n*planes)
 	}
 	cnts := p.cnts
-	if len(cnts) < n {
+	if len(cnts) < n*planes {
 		if cnts == nil && n == 1 && p.Compression == CompressionNone {
 			// Old writers omit StripByteCounts for one uncompressed strip.
 			cnts = []uint64{uint64(d.size) - min(p.offsets[0], uint64(d.size))}
 		} else {
-			return nil, formatErr("%d byte counts for %d strips or tiles", len(cnts), n)
+			return nil, formatErr("%d byte counts for %d strips or tiles", len(cnts), n*planes)
 		}
 	}
 	rowBytes := (cw*s.spp*s.bps + 7) / 8
@@ -174,21 +185,47 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 			}
 			continue
 		}
-		rr, closer, err := d.chunkReader(p, sec, cw, rows)
-		if err != nil {
-			return nil, fmt.Errorf("strip or tile %d: %w", k, err)
-		}
-		for y := 0; y < rows && y0+y < p.Height; y++ {
-			if err := rr.readRow(row); err != nil {
-				if closer != nil {
-					closer.Close()
+		var rr rowReader
+		var closers []io.Closer
+		if planes == 1 {
+			r, closer, err := d.chunkReader(p, sec, s.spp)
+			if err != nil {
+				return nil, fmt.Errorf("strip or tile %d: %w", k, err)
+			}
+			rr, closers = r, append(closers, closer)
+		} else {
+			pr := &planarRows{bytes: s.bps / 8, spp: s.spp}
+			for pl := 0; pl < planes; pl++ {
+				j := pl*n + k
+				off, cnt := p.offsets[j], cnts[j]
+				if off > uint64(d.size) || cnt > uint64(d.size)-off {
+					return nil, formatErr("strip or tile %d at %d+%d is past the end of the file (%d bytes)", j, off, cnt, d.size)
 				}
-				return nil, fmt.Errorf("strip or tile %d, row %d: %w", k, y0+y, err)
+				r, closer, err := d.chunkReader(p, io.NewSectionReader(d.r, int64(off), int64(cnt)), 1)
+				if err != nil {
+					return nil, fmt.Errorf("strip or tile %d: %w", j, err)
+				}
+				pr.planes = append(pr.planes, r)
+				pr.bufs = append(pr.bufs, make([]byte, (cw*s.bps+7)/8))
+				closers = append(closers, closer)
+			}
+			rr = pr
+		}
+		var err error
+		for y := 0; y < rows && y0+y < p.Height; y++ {
+			if err = rr.readRow(row); err != nil {
+				err = fmt.Errorf("strip or tile %d, row %d: %w", k, y0+y, err)
+				break
 			}
 			s.put(row, x0, y0+y, w)
 		}
-		if closer != nil {
-			closer.Close()
+		for _, c := range closers {
+			if c != nil {
+				c.Close()
+			}
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if s.bm != nil {
@@ -197,8 +234,9 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 	return s.gray, nil
 }
 
-// chunkReader returns the decoder for one strip or tile.
-func (d *Reader) chunkReader(p *Page, sec *io.SectionReader, width, rows int) (rowReader, io.Closer, error) {
+// chunkReader returns the decoder for one strip or tile (of a general-purpose
+// compression) whose pixels have spp samples.
+func (d *Reader) chunkReader(p *Page, sec *io.SectionReader, spp int) (rowReader, io.Closer, error) {
 	br := bufio.NewReaderSize(sec, 32<<10)
 	if p.FillOrder == 2 {
 		// libtiff reverses the bits of every stored byte of a FillOrder 2
@@ -226,7 +264,31 @@ func (d *Reader) chunkReader(p *Page, sec *io.SectionReader, width, rows int) (r
 		}
 		src, closer = zr, zr
 	}
-	return &plainRows{r: src, pred: p.Predictor == 2, spp: p.SamplesPerPixel, bps: p.BitsPerSample, big: d.order.Uint16([]byte{0, 1}) == 1}, closer, nil
+	return &plainRows{r: src, pred: p.Predictor == 2, spp: spp, bps: p.BitsPerSample, big: d.order.Uint16([]byte{0, 1}) == 1}, closer, nil
+}
+
+// planarRows interleaves the rows of separate sample planes into
+// contiguous pixels.
+type planarRows struct {
+	planes []rowReader
+	bufs   [][]byte
+	bytes  int // per sample
+	spp    int
+}
+
+func (pr *planarRows) readRow(dst []byte) error {
+	for i, r := range pr.planes {
+		if err := r.readRow(pr.bufs[i]); err != nil {
+			return fmt.Errorf("plane %d: %w", i, err)
+		}
+	}
+	px := pr.bytes * pr.spp
+	for i, b := range pr.bufs {
+		for x := 0; x*pr.bytes < len(b) && x*px+i*pr.bytes+pr.bytes <= len(dst); x++ {
+			copy(dst[x*px+i*pr.bytes:x*px+i*pr.bytes+pr.bytes], b[x*pr.bytes:x*pr.bytes+pr.bytes])
+		}
+	}
+	return nil
 }
 
 // plainRows reads rows of stored samples from a decompressed stream and
@@ -352,6 +414,10 @@ func (s *sampler) setup() {
 		if s.spp > 3 {
 			s.alpha = 3
 		}
+	case CMYK:
+		if s.spp > 4 {
+			s.alpha = 4
+		}
 	case Palette:
 		n := 1 << s.bps
 		s.lut = make([]uint8, n)
@@ -404,6 +470,13 @@ func (s *sampler) put(row []byte, x0, y, w int) {
 			k := x * s.spp
 			r, g, b := s.sample(row, k), s.sample(row, k+1), s.sample(row, k+2)
 			v = uint8((299*int(r) + 587*int(g) + 114*int(b) + 500) / 1000)
+		case CMYK:
+			k := x * s.spp
+			kk := 255 - int(s.sample(row, k+3))
+			r := (255 - int(s.sample(row, k))) * kk / 255
+			g := (255 - int(s.sample(row, k+1))) * kk / 255
+			b := (255 - int(s.sample(row, k+2))) * kk / 255
+			v = uint8((299*r + 587*g + 114*b + 500) / 1000)
 		case Palette:
 			v = s.lut[s.sample(row, x)]
 		default:

@@ -11,16 +11,21 @@
 //     without byte-aligned EOLs), CCITT T.6 (Compression 4), LZW and Deflate
 //     (Compression 8 and 32946);
 //   - grayscale (1, 2, 4, 8, 16 bits, WhiteIsZero or BlackIsZero), palette (1
-//     to 8 bits) and RGB (8 or 16 bits, extra samples such as alpha composed
-//     over white) with any of the general-purpose compressions;
-//   - FillOrder 1 and 2, strips or tiles, Predictor 2 (horizontal
-//     differencing) on 8- and 16-bit samples, several pages (the IFD chain, in
-//     file order; reduced-resolution images and transparency masks are
-//     skipped).
+//     to 8 bits), RGB and CMYK (8 or 16 bits; extra samples such as alpha
+//     composed over white) with any of the general-purpose compressions;
+//   - FillOrder 1 and 2, strips or tiles, contiguous or separate sample
+//     planes, Predictor 2 (horizontal differencing) on 8- and 16-bit
+//     samples, several pages (the IFD chain, in file order;
+//     reduced-resolution images and transparency masks are skipped).
+//
+// Not read: JPEG, JBIG and other non-baseline compressions, YCbCr and Lab,
+// floating-point samples (each refused with an *UnsupportedError), and the
+// Orientation tag (pages are taken as stored, top row first, as fax
+// software writes them).
 //
 // Decode returns bilevel pages as a *raster.Bitmap, exactly as stored. Other
-// pages are returned as an *image.Gray (RGB and palette colours reduced to
-// luma, Y = 0.299 R + 0.587 G + 0.114 B); turning those into bilevel pages is
+// pages are returned as an *image.Gray (RGB, CMYK and palette colours
+// reduced to luma, Y = 0.299 R + 0.587 G + 0.114 B); turning those into bilevel pages is
 // the page package's job, because it is best done after scaling.
 //
 // Decoding is streaming, row by row, so memory is bounded by the size of the

@@ -180,9 +180,6 @@ func TestGhostscriptDevices(t *testing.T) {
 				res = "-r30"
 			}
 			run(t, "gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sPAPERSIZE=a4", "-sDEVICE="+dev, res, "-sOutputFile="+file, ps)
-			if dev == "tiff32nc" {
-				return // CMYK: checked to be refused below
-			}
 			run(t, "tiffcp", "-c", "none", "-f", "msb2lsb", file, ref)
 			got := decodeAll(t, file)
 			if len(got) != 3 {
@@ -191,12 +188,29 @@ func TestGhostscriptDevices(t *testing.T) {
 			sameImages(t, dev, got, decodeAll(t, ref))
 		})
 	}
-	t.Run("cmyk-refused", func(t *testing.T) {
-		f := openFile(t, filepath.Join(dir, "tiff32nc.tif"))
-		if _, err := f.Decode(0); err == nil {
-			t.Fatal("CMYK page decoded without error")
-		}
-	})
+	// Separate planes, with and without a predictor; tiles of colour.
+	for _, v := range []struct {
+		name, src string
+		args      []string
+	}{
+		{"rgb-planar", "tiff24nc", []string{"-p", "separate"}},
+		{"rgb-planar-lzw2", "tiff24nc", []string{"-p", "separate", "-c", "lzw:2"}},
+		{"rgb48-zip2", "tiff48nc", []string{"-c", "zip:2"}},
+		{"cmyk-planar-tiled", "tiff32nc", []string{"-p", "separate", "-t", "-w", "64", "-l", "32", "-c", "packbits"}},
+		{"gray-tiled-lzw2", "tiffgray", []string{"-t", "-c", "lzw:2"}},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			file := filepath.Join(dir, v.name+".tif")
+			run(t, "tiffcp", append(append([]string{}, v.args...), filepath.Join(dir, v.src+".tif"), file)...)
+			got := decodeAll(t, file)
+			sameImages(t, v.name, got, decodeAll(t, filepath.Join(dir, v.src+"-ref.tif")))
+		})
+	}
+	// CMYK reduces to the luma of its RGB equivalent: white paper stays white.
+	cmyk := decodeAll(t, filepath.Join(dir, "tiff32nc.tif"))[0].(*image.Gray)
+	if cmyk.GrayAt(0, 0).Y != 255 {
+		t.Errorf("CMYK paper is %d, want white", cmyk.GrayAt(0, 0).Y)
+	}
 }
 
 // TestSharedCharts decodes the shared test documents and checks them

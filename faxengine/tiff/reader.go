@@ -91,6 +91,7 @@ type Page struct {
 	BadFaxLines, CleanFaxData, ConsecutiveBadFaxLines int
 
 	planar        int
+	inkSet        int
 	sampleFormat  int
 	extraSamples  []uint64
 	colorMap      []uint64
@@ -440,6 +441,7 @@ func (d *Reader) parsePage(tags map[uint16]entry) (*Page, error) {
 	p.T6Options = uint32(get(tagT6Options, 0))
 	p.Predictor = int(min(get(tagPredictor, 1), 0xffff))
 	p.planar = int(min(get(tagPlanarConfiguration, 1), 0xffff))
+	p.inkSet = int(min(get(tagInkSet, 1), 0xffff))
 	p.sampleFormat = int(min(get(tagSampleFormat, 1), 0xffff))
 	if p.extraSamples, err = d.ints(tags, tagExtraSamples); err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ const (
 	tagBadFaxLines            = 326
 	tagCleanFaxData           = 327
 	tagConsecutiveBadFaxLines = 328
+	tagInkSet                 = 332
 	tagExtraSamples           = 338
 	tagSampleFormat           = 339
 )
@@ -108,6 +109,7 @@ const (
 	BlackIsZero Photometric = 1
 	RGB         Photometric = 2
 	Palette     Photometric = 3
+	CMYK        Photometric = 5 // "separated", with InkSet 1
 )
 
 func (p Photometric) String() string {
@@ -122,7 +124,7 @@ func (p Photometric) String() string {
 		return "palette"
 	case 4:
 		return "transparency mask"
-	case 5:
+	case CMYK:
 		return "CMYK"
 	case 6:
 		return "YCbCr"
