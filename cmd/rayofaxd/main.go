@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -118,7 +119,11 @@ func toolStorage(fs *flag.FlagSet, configFile string, stderr io.Writer) (*config
 		return nil, nil, exitUsage
 	}
 	log, _ := logging.New(stderr, "warn", cfg.Log.Format)
-	opts := cfg.StorageOptions(cfg.PublicURL(nil), log, nil)
+	base := cfg.PublicURL(nil)
+	if cfg.Storage.Backend == "local" && strings.HasSuffix(base, ":0") {
+		fmt.Fprintf(stderr, "rayofaxd: warning: http.listen has port 0, so URLs name port 0: set http.public_url (RAYOFAX_HTTP_PUBLIC_URL) to the daemon's address\n")
+	}
+	opts := cfg.StorageOptions(base, log, nil)
 	opts.Spool.NoReplay = true
 	sp, _, err := storage.Open(opts)
 	if err != nil {
@@ -126,6 +131,21 @@ func toolStorage(fs *flag.FlagSet, configFile string, stderr io.Writer) (*config
 		return nil, nil, exitFailure
 	}
 	return cfg, sp, exitOK
+}
+
+// keySafe replaces the characters storage keys do not allow.
+func keySafe(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok || (i == 0 && c == '.') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 100 {
+		b = b[len(b)-100:]
+	}
+	return string(b)
 }
 
 type objectJSON struct {
@@ -136,8 +156,9 @@ type objectJSON struct {
 }
 
 func printObject(w io.Writer, o storage.Object) {
-	b, _ := json.Marshal(objectJSON{o.Key, o.Size, o.URL, o.Expires.UTC()})
-	fmt.Fprintf(w, "%s\n", b)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // keep '&' in URLs readable for shell scripts
+	enc.Encode(objectJSON{o.Key, o.Size, o.URL, o.Expires.UTC()})
 }
 
 func runStore(args []string, stdout, stderr io.Writer) int {
@@ -172,7 +193,7 @@ func runStore(args []string, stdout, stderr io.Writer) int {
 	}
 	k := *key
 	if k == "" {
-		k = "manual/" + time.Now().UTC().Format("2006/01/02") + "/" + filepath.Base(path)
+		k = "manual/" + time.Now().UTC().Format("2006/01/02") + "/" + keySafe(filepath.Base(path))
 	}
 	if err := storage.ValidateKey(k); err != nil {
 		fmt.Fprintf(stderr, "rayofaxd: --key: %v\n", err)

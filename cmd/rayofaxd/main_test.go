@@ -434,3 +434,17 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestKeySafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"page.tif":       "page.tif",
+		"my fax (1).tif": "my_fax__1_.tif",
+		".hidden.tif":    "_hidden.tif",
+		"fäx.tif":        "f__x.tif",
+		"a/b":            "a_b",
+	} {
+		if got := keySafe(in); got != want {
+			t.Errorf("keySafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

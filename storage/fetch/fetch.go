@@ -130,7 +130,7 @@ func (e *Error) Unwrap() error { return e.Err }
 type Document struct {
 	Path string // the temporary file
 	Size int64  // bytes
-	URL  string // the URL it came from (after redirects)
+	URL  string // the URL it came from (after redirects; password masked)
 }
 
 // Remove deletes the temporary file.
@@ -214,7 +214,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, dir string) (*Document, err
 
 	var (
 		body     io.Reader
-		finalURL = u.String()
+		finalURL = shown
 	)
 	if u.Scheme == "file" {
 		fh, err := os.Open(u.Path)
@@ -245,7 +245,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, dir string) (*Document, err
 			return nil, f.classify(shown, ctx, err)
 		}
 		defer resp.Body.Close()
-		finalURL = resp.Request.URL.String()
+		finalURL = redact(resp.Request.URL)
 		if resp.StatusCode != http.StatusOK {
 			return nil, fail(HTTPStatus, resp.Status, nil)
 		}
