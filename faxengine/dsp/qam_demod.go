@@ -25,17 +25,19 @@ type DemodConfig struct {
 // Process runs the matched filter only at the T/2 output instants, so the
 // per-sample cost is the mixer alone.
 type Demod struct {
-	nco   NCO
-	gain  float32
-	taps  int
-	coef  []float32 // [phase][tap]
-	buf   []complex64
-	pos   int
-	n     float64 // time of the newest input sample, in samples
-	next  float64 // time of the next output
-	step  float64 // nominal half-symbol period, in samples
-	half  float64 // current half-symbol period (loop frequency term applied)
-	delay float64 // group delay of the matched filter, in samples
+	nco       NCO
+	carrierHz float64
+	offsetHz  float64
+	gain      float32
+	taps      int
+	coef      []float32 // [phase][tap]
+	buf       []complex64
+	pos       int
+	n         float64 // time of the newest input sample, in samples
+	next      float64 // time of the next output
+	step      float64 // nominal half-symbol period, in samples
+	half      float64 // current half-symbol period (loop frequency term applied)
+	delay     float64 // group delay of the matched filter, in samples
 
 	mid     complex64 // pending mid-symbol sample
 	prevC   complex64 // previous centre sample
@@ -60,15 +62,16 @@ func NewDemod(cfg DemodConfig) *Demod {
 	sps := 8000 / cfg.BaudRate
 	taps := int(math.Ceil(float64(cfg.Span)*sps)) | 1
 	d := &Demod{
-		nco:   NewNCO(-cfg.CarrierHz, 8000),
-		gain:  1,
-		taps:  taps,
-		coef:  make([]float32, interpPhases*taps),
-		buf:   make([]complex64, 2*taps),
-		step:  sps / 2,
-		half:  sps / 2,
-		delay: float64(taps-1) / 2,
-		Kp:    0.01, Ki: 0.0002,
+		nco:       NewNCO(-cfg.CarrierHz, 8000),
+		carrierHz: cfg.CarrierHz,
+		gain:      1,
+		taps:      taps,
+		coef:      make([]float32, interpPhases*taps),
+		buf:       make([]complex64, 2*taps),
+		step:      sps / 2,
+		half:      sps / 2,
+		delay:     float64(taps-1) / 2,
+		Kp:        0.01, Ki: 0.0002,
 		TimingFloor: BasebandPower(-55),
 	}
 	g := float64(taps-1) / 2
@@ -90,6 +93,8 @@ func NewDemod(cfg DemodConfig) *Demod {
 // Reset clears the filter and timing state (not the gain).
 func (d *Demod) Reset() {
 	clear(d.buf)
+	d.offsetHz = 0
+	d.nco.Rate = NCORate(-d.carrierHz, 8000)
 	d.pos = 0
 	d.n = 0
 	d.next = d.step
@@ -99,6 +104,17 @@ func (d *Demod) Reset() {
 	d.mid, d.prevC = 0, 0
 	d.power = 0
 }
+
+// AdjustCarrier moves the mixing frequency by hz, for a receiver that has
+// measured the far end's carrier offset and wants its equaliser to see a
+// still constellation. Reset restores the nominal frequency.
+func (d *Demod) AdjustCarrier(hz float64) {
+	d.offsetHz += hz
+	d.nco.Rate = NCORate(-(d.carrierHz + d.offsetHz), 8000)
+}
+
+// CarrierOffset returns the total adjustment made by AdjustCarrier, in Hz.
+func (d *Demod) CarrierOffset() float64 { return d.offsetHz }
 
 // SetGain sets the gain applied to input samples before mixing. Samples
 // already in the filter are rescaled, so outputs change gain at once.

@@ -237,6 +237,10 @@ func (r *Receiver) search(c complex64) {
 	f := float64(dsp.Arg(r.rotAcc)) / 2
 	mid := float64(r.run-1) / 2
 	r.pll.Set(float64(dsp.Arg(r.sqAcc))/2+(mid-float64(r.eq.Delay()))*f, f)
+	// Take the measured frequency offset out in the mixer, so the
+	// equaliser sees a still constellation; the loop tracks what is left.
+	r.demod.AdjustCarrier(f * baudOf(r.cfg.Rate) / (2 * math.Pi))
+	r.pll.Freq = 0
 	if !r.trained {
 		r.eq.ResetTaps()
 	}
@@ -260,9 +264,22 @@ func decide2(y complex64) int {
 func (r *Receiver) train() {
 	y := r.pll.Derotate(r.eq.Output())
 	d := decide2(y)
+	if r.pos >= 0 {
+		// Aligned: the training is known, so the target is the previous
+		// target turned by the known phase change, not a decision.
+		if r.pos < len(r.known) {
+			d = (r.lastDec + 4*int(r.known[r.pos])) & 7
+		}
+		if decide2(y) != d {
+			r.errAcc += 4 // a wrong decision counts as a gross error
+		}
+	}
 	t := points[d]
 	e := t - y
-	mu := float32(0.4) / (eqTaps * pw)
+	mu := r.step(0.4)
+	if r.pos < 0 {
+		mu /= 4 // decision-directed until aligned: go gently
+	}
 	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), mu)
 	r.pll.Update(dsp.PhaseError(y, t))
 	change := uint8(0)
@@ -282,9 +299,6 @@ func (r *Receiver) train() {
 			r.fail()
 		}
 		return
-	}
-	if r.pos < len(r.known) && r.known[r.pos] != change {
-		r.errAcc += 4 // a wrong phase change counts as a gross error
 	}
 	r.errAcc += dsp.Abs2(e)
 	r.nAcc++
@@ -307,6 +321,13 @@ func (r *Receiver) train() {
 	r.skip = seg5Len * r.bitsPer
 	r.fifoLen = 0
 	r.sink.Status(modem.TrainingSucceeded)
+}
+
+// step returns the LMS step for a normalised step size k: divided by the
+// power in the equaliser's delay line (estimated from the front end's
+// power meter), so a misjudged gain cannot make the adaptation unstable.
+func (r *Receiver) step(k float32) float32 {
+	return k / (eqTaps * max(r.power.Level, 0.05*pw))
 }
 
 func (r *Receiver) fail() {
@@ -359,7 +380,7 @@ func (r *Receiver) data() {
 	}
 	t := points[k]
 	e := t - y
-	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), float32(0.08)/(eqTaps*pw))
+	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), r.step(0.08))
 	r.pll.Update(dsp.PhaseError(y, t))
 	r.mse += (dsp.Abs2(e) - r.mse) * (1.0 / 256)
 	dlt := (k - r.prevState) & 7

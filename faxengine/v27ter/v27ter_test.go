@@ -103,9 +103,6 @@ func TestRoundTrip(t *testing.T) {
 			{NoiseDBm0: linesim.NoNoise, ClockPPM: 100},
 			{NoiseDBm0: linesim.NoNoise, ClockPPM: -100},
 		} {
-			if rate == 2400 && lc.FreqOffsetHz != 0 {
-				continue // known failure: see TestKnownFailure2400FreqOffset
-			}
 			nbits := 20000
 			sig := transmit(t, Config{Rate: rate}, nbits)
 			line := linesim.New(lc)

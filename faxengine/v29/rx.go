@@ -325,7 +325,7 @@ func (r *Receiver) train() {
 	y := r.pll.Derotate(r.eq.Output())
 	t := r.target(i)
 	e := t - y
-	mu := float32(0.5) / (float32(eqTaps) * r.pw)
+	mu := r.step(0.5)
 	if i < 64 {
 		mu *= 2
 	}
@@ -355,6 +355,13 @@ func (r *Receiver) train() {
 	r.sink.Status(modem.TrainingSucceeded)
 }
 
+// step returns the LMS step for a normalised step size k: divided by the
+// power in the equaliser's delay line (estimated from the front end's power
+// meter), so a misjudged gain cannot make the adaptation unstable.
+func (r *Receiver) step(k float32) float32 {
+	return k / (eqTaps * max(r.power.Level, 0.05*r.pw))
+}
+
 // slice returns the nearest data point's index (amp<<3 | phase).
 func (r *Receiver) slice(y complex64) int {
 	n := 8
@@ -375,7 +382,7 @@ func (r *Receiver) data() {
 	k := r.slice(y)
 	t := points[k]
 	e := t - y
-	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), float32(0.1)/(float32(eqTaps)*r.pw))
+	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), r.step(0.1))
 	r.pll.Update(dsp.PhaseError(y, t))
 	r.mse += (dsp.Abs2(e) - r.mse) * (1.0 / 256)
 	st := k & 7

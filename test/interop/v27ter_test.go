@@ -45,12 +45,14 @@ var v27terModem = qamModem{
 		t.Cleanup(tx.Close)
 		return tx
 	},
-	spanRx: func(t testing.TB, rate int, sink modem.BitSink) modem.Receiver {
+	spanRx: func(t testing.TB, rate int, sink modem.BitSink, cutoff float64) modem.Receiver {
 		rx, err := NewSpanV27terRx(rate, sink)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rx.SetCutoff(spanCutoff)
+		if cutoff != 0 {
+			rx.SetCutoff(cutoff)
+		}
 		t.Cleanup(rx.Close)
 		return rx
 	},
