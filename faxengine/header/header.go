@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gomonobold"
@@ -49,7 +50,12 @@ func (h Header) Left() string {
 	if id := strings.TrimSpace(h.Ident); id != "" {
 		parts = append(parts, id)
 	}
-	return strings.Join(parts, "   ")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' ' // a newline or tab in the attribute must not garble the line
+		}
+		return r
+	}, strings.Join(parts, "   "))
 }
 
 // Right returns the page counter shown at the right margin.

@@ -29,6 +29,9 @@ func TestLine(t *testing.T) {
 	if got := sample.Right(); got != "Page 2/3" {
 		t.Errorf("Right %q", got)
 	}
+	if got := (Header{Text: "a\nb\tc"}).Left(); got != "a b c" {
+		t.Errorf("control characters: %q", got)
+	}
 	if got := (Header{Page: 4}).Right(); got != "Page 4" {
 		t.Errorf("Right without total %q", got)
 	}
