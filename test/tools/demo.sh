@@ -56,12 +56,13 @@ echo "document: $doc ($(stat -c %s "$doc") bytes)"
 received=$doc
 
 # 1. The fax engine, end to end in one process.
-if [ -x bin/rayofax ] && bin/rayofax help loopback >/dev/null 2>&1; then
+has_command() { bin/rayofax help 2>&1 | grep -Eq "^[[:space:]]+$1[[:space:]]"; }
+if [ -x bin/rayofax ] && has_command loopback; then
 	step "1. fax loopback: our sender -> simulated line -> our receiver"
 	echo "\$ bin/rayofax loopback $doc -o $out/received.tif"
 	bin/rayofax loopback "$doc" -o "$out/received.tif" || fail "rayofax loopback"
 	received=$out/received.tif
-	if bin/rayofax help tiff >/dev/null 2>&1; then
+	if has_command tiff; then
 		bin/rayofax tiff info "$received" || true
 	fi
 else
