@@ -36,42 +36,33 @@ func addChange(dst []int32, x int) []int32 {
 func AppendChanges(dst []int32, row []byte, width int) []int32 {
 	nbytes := (width + 7) >> 3
 	row = row[:nbytes]
-	var flip byte     // 0 while in a white run, 0xff in a black run
-	var flip64 uint64 // the same for 64-bit words
-	x := 0
-	for {
+	var flip uint64 // 0 while in a white run, all ones in a black run
+	for x := 0; x < width; {
+		// The 64 pels from x's byte, XORed with the current colour, pels
+		// before x shifted out: the next change is the first one bit.
 		i := x >> 3
-		if i >= nbytes {
-			break
-		}
-		if b := (row[i] ^ flip) & (0xff >> uint(x&7)); b != 0 {
-			x = i<<3 + bits.LeadingZeros8(b)
+		var w uint64
+		if i+8 <= nbytes {
+			w = binary.BigEndian.Uint64(row[i:]) ^ flip
 		} else {
-			x = -1
-			for i++; i+8 <= nbytes; i += 8 {
-				if w := binary.BigEndian.Uint64(row[i:]) ^ flip64; w != 0 {
-					x = i<<3 + bits.LeadingZeros64(w)
-					break
-				}
-			}
-			if x < 0 {
-				for ; i < nbytes; i++ {
-					if b := row[i] ^ flip; b != 0 {
-						x = i<<3 + bits.LeadingZeros8(b)
-						break
-					}
-				}
-				if x < 0 {
-					break
+			for k := 0; k < 8; k++ {
+				w <<= 8
+				if i+k < nbytes {
+					w |= uint64(row[i+k] ^ byte(flip))
 				}
 			}
 		}
+		w <<= uint(x & 7)
+		if w == 0 {
+			x = (i + 8) << 3
+			continue
+		}
+		x += bits.LeadingZeros64(w)
 		if x >= width {
 			break
 		}
 		dst = append(dst, int32(x))
 		flip = ^flip
-		flip64 = ^flip64
 	}
 	return terminate(dst, width)
 }
