@@ -16,13 +16,17 @@ const (
 	frameBytes = 2 * FrameSamples
 	frameTime  = 20 * time.Millisecond
 	fifoFrames = 25 // 500 ms of what the client sent, then the oldest goes
+	// jitterFrames is the far end's playout delay: it starts playing what
+	// the client sent once this many frames are queued, as a SIP phone's
+	// jitter buffer does, and counts an underrun when the queue runs dry.
+	jitterFrames = 3
 )
 
 // MediaStats counts one stream's traffic.
 type MediaStats struct {
 	Sent      int // datagrams sent to the client
 	Received  int // datagrams accepted from the client
-	Underruns int // ticks with nothing from the client queued (after the first)
+	Underruns int // ticks with nothing from the client queued once playing
 	Overflows int // frames dropped because the client sent too far ahead
 	LostTx    int // datagrams to the client dropped on purpose
 	LostRx    int // datagrams from the client dropped on purpose
@@ -80,12 +84,12 @@ type stream struct {
 	loss    float64
 	reorder float64
 
-	mu     sync.Mutex
-	fifo   [][]int16
-	gotAny bool
-	stats  MediaStats
-	rxRng  *rand.Rand
-	rxHeld []int16
+	mu      sync.Mutex
+	fifo    [][]int16
+	playing bool // jitterFrames were queued; playout started
+	stats   MediaStats
+	rxRng   *rand.Rand
+	rxHeld  []int16
 
 	// used by the media clock goroutine only
 	txRng  *rand.Rand
@@ -128,7 +132,8 @@ func (st *stream) close() {
 }
 
 // readLoop queues what the client sends: each datagram whole, at once,
-// unpaced, as the switch writes it into the channel.
+// unpaced, as the switch writes it into the channel; the far end plays it
+// out through a jitter buffer of jitterFrames.
 func (st *stream) readLoop() {
 	buf := make([]byte, 4096)
 	for {
@@ -168,7 +173,9 @@ func (st *stream) readLoop() {
 
 func (st *stream) pushLocked(f []int16) {
 	st.stats.Received++
-	st.gotAny = true
+	if len(st.fifo)+1 >= jitterFrames {
+		st.playing = true
+	}
 	if len(st.fifo) >= fifoFrames {
 		st.fifo = st.fifo[1:]
 		st.stats.Overflows++
@@ -180,15 +187,17 @@ func (st *stream) pushLocked(f []int16) {
 // (or silence) and its answer goes out as one datagram.
 func (st *stream) tick(answered bool) {
 	st.mu.Lock()
-	if len(st.fifo) > 0 {
+	switch {
+	case st.playing && len(st.fifo) > 0:
 		copy(st.in, st.fifo[0])
 		st.fifo[0] = nil
 		st.fifo = st.fifo[1:]
-	} else {
+	case st.playing:
 		clear(st.in)
-		if st.gotAny {
-			st.stats.Underruns++
-		}
+		st.stats.Underruns++
+		st.playing = false // refill the jitter buffer
+	default:
+		clear(st.in)
 	}
 	st.mu.Unlock()
 	if answered {
