@@ -87,7 +87,7 @@ type Stats struct {
 	// reported, not a property of this code.
 	Late    int64
 	Delayed int64
-	Runs     int64 // runs started (first datagram, and after each pause)
+	Runs    int64 // runs started (first datagram, and after each pause)
 }
 
 // ErrNoMedia: no datagram arrived in time after unicast was requested.

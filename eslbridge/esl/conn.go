@@ -670,4 +670,3 @@ func (q *eventQueue) pop() (*Event, bool) {
 	q.q = q.q[1:]
 	return e, true
 }
-
