@@ -9,6 +9,7 @@ import (
 
 	"github.com/rayofax/rayofax/faxengine/raster"
 	"github.com/rayofax/rayofax/faxengine/t4"
+	"github.com/rayofax/rayofax/faxengine/t4/internal/testpage"
 	"github.com/rayofax/rayofax/faxengine/t6"
 	"github.com/rayofax/rayofax/test/testenv"
 )
@@ -132,6 +133,35 @@ func TestDecodeTiffcpVariants(t *testing.T) {
 				}
 				checkAgainstLibtiff(t, out)
 			})
+		}
+	}
+}
+
+// TestDecodeTiffcpWidths has libtiff code dense synthetic pages of the
+// fax widths (A4, B4, A3 at 8 pels/mm, then 300 and 400 dpi) in G3 1D/2D
+// and G4, in several strips, and decodes them.
+func TestDecodeTiffcpWidths(t *testing.T) {
+	tiffcp := testenv.Program(t, "tiffcp")
+	for _, w := range []int{1728, 2048, 2432, 2592, 3456, 4864} {
+		page := testpage.Dense(w, 150, int64(w))
+		src := filepath.Join(t.TempDir(), "none.tif")
+		writeTIFF(t, src, w, page.Height, 1, 0, 1, page.Pix)
+		for _, c := range []string{"g3", "g3:2d", "g4"} {
+			out := filepath.Join(t.TempDir(), "out.tif")
+			if msg, err := exec.Command(tiffcp, "-c", c, "-r", "64", src, out).CombinedOutput(); err != nil {
+				t.Fatalf("tiffcp: %v\n%s", err, msg)
+			}
+			p := readTIFF(t, out)[0]
+			if len(p.Strips) < 2 {
+				t.Fatalf("%d %s: want several strips, have %d", w, c, len(p.Strips))
+			}
+			got, st, err := decodePage(t, p)
+			if err != nil || st.BadRows != 0 {
+				t.Errorf("%d %s: %v, %+v", w, c, err, st)
+			}
+			if d := diff(got, page); d != "" {
+				t.Errorf("%d %s: %s", w, c, d)
+			}
 		}
 	}
 }
