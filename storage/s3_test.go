@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -197,7 +198,7 @@ func TestS3Outage(t *testing.T) {
 	if code, body := fetch(t, obj.URL); code != http.StatusOK || !bytes.Equal(body, data[:50_000]) {
 		t.Fatalf("replayed: status %d, %d bytes", code, len(body))
 	}
-	if left, _ := os.ReadDir(spoolDir); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(spoolDir, "*.fax")); len(left) != 0 {
 		t.Fatalf("spool not emptied: %v", left)
 	}
 }

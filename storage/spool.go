@@ -36,11 +36,15 @@ type SpoolOptions struct {
 	// Metrics, if not nil, is updated as files move through the spool.
 	Metrics *Metrics
 	// NoReplay leaves files already in the directory alone (no upload at
-	// start, no rescans): for short-lived tools sharing the daemon's spool.
+	// start, no rescans, no recovery of interrupted receptions) and does
+	// not take the directory lock: for short-lived tools that share the
+	// daemon's spool to store a file of their own.
 	NoReplay bool
 }
 
 const (
+	lockFile      = ".lock"
+	incomingDir   = "incoming"
 	spoolExt      = ".fax"
 	tmpPrefix     = ".tmp-"
 	staleTempTime = time.Hour
@@ -63,6 +67,8 @@ type Spool struct {
 	mu      sync.Mutex
 	entries map[string]*entry
 	closed  bool
+
+	lock *os.File // holds the directory lock (nil with NoReplay)
 }
 
 // entry is one key on its way to the backend.
@@ -113,8 +119,30 @@ func NewSpool(b Backend, opts SpoolOptions) (*Spool, error) {
 	if opts.NoReplay {
 		return s, nil
 	}
+	// One daemon per spool: a second one would take the files the first
+	// is still receiving for interrupted receptions.
+	lock, err := os.OpenFile(filepath.Join(s.dir, lockFile), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("storage: spool: %w", err)
+	}
+	if ok, err := tryLock(lock); err != nil || !ok {
+		lock.Close()
+		cancel()
+		if err == nil {
+			err = errors.New("locked by another process (another rayofaxd on the same spool_dir?)")
+		}
+		return nil, fmt.Errorf("storage: spool %s: %w", s.dir, err)
+	}
+	s.lock = lock
+	if err := s.recoverIncoming(); err != nil {
+		lock.Close()
+		cancel()
+		return nil, err
+	}
 	n, err := s.scan()
 	if err != nil {
+		lock.Close()
 		cancel()
 		return nil, err
 	}
@@ -147,6 +175,9 @@ func (s *Spool) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	if s.lock != nil {
+		s.lock.Close()
+	}
 	return nil
 }
 
@@ -180,6 +211,126 @@ func (s *Spool) StoreFile(ctx context.Context, key, path string) (Object, error)
 	}
 	defer f.Close()
 	return s.Store(ctx, key, f)
+}
+
+// IncomingPath returns the file in the spool where a fax for key may be
+// written while it is being received (for example by a TIFF writer that
+// syncs each page). Finish with StoreIncoming, or DiscardIncoming when
+// nothing was received. If the daemon dies mid-fax, the next Spool opened
+// on the directory stores what the file holds (the pages received so far)
+// under key, so a received page is never lost.
+func (s *Spool) IncomingPath(key string) (string, error) {
+	if err := ValidateKey(key); err != nil {
+		return "", fmt.Errorf("storage: %w", err)
+	}
+	dir := filepath.Join(s.dir, incomingDir)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("storage: %w", err)
+	}
+	return s.incomingPath(key), nil
+}
+
+func (s *Spool) incomingPath(key string) string {
+	return filepath.Join(s.dir, incomingDir, base64.RawURLEncoding.EncodeToString([]byte(key))+spoolExt)
+}
+
+// StoreIncoming fsyncs the file written at IncomingPath(key), moves it into
+// the spool and stores it as Store does.
+func (s *Spool) StoreIncoming(ctx context.Context, key string) (Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return Object{}, fmt.Errorf("storage: %w", err)
+	}
+	e, err := s.reserve(key)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := s.promote(key); err != nil {
+		s.release(e)
+		return Object{}, fmt.Errorf("storage: %s: %w", key, err)
+	}
+	s.start(e)
+	select {
+	case <-e.done:
+		return e.obj, e.err
+	case <-ctx.Done():
+		return Object{Key: key}, fmt.Errorf("storage: %s: %w (%w)", key, ErrPending, ctx.Err())
+	}
+}
+
+// DiscardIncoming removes the file at IncomingPath(key), if any.
+func (s *Spool) DiscardIncoming(key string) error {
+	if err := ValidateKey(key); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	err := os.Remove(s.incomingPath(key))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("storage: %w", err)
+	}
+	return nil
+}
+
+// promote makes the incoming file for key durable and moves it into the
+// spool proper.
+func (s *Spool) promote(key string) error {
+	in := s.incomingPath(key)
+	f, err := os.OpenFile(in, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(in, s.path(key)); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(s.dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if err := syncDir(root, "."); err != nil {
+		return err
+	}
+	return syncDir(root, incomingDir)
+}
+
+// recoverIncoming moves receptions interrupted by a crash into the spool,
+// to be stored with the pages they hold. Empty files are dropped.
+func (s *Spool) recoverIncoming() error {
+	des, err := os.ReadDir(filepath.Join(s.dir, incomingDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("storage: spool: %w", err)
+	}
+	for _, de := range des {
+		name := de.Name()
+		kb, err := base64.RawURLEncoding.DecodeString(strings.TrimSuffix(name, spoolExt))
+		key := string(kb)
+		if err == nil && strings.HasSuffix(name, spoolExt) {
+			err = ValidateKey(key)
+		} else if err == nil {
+			err = errors.New("not a spool file")
+		}
+		if err != nil || !de.Type().IsRegular() {
+			s.log.Error("storage: unexpected file in the incoming spool left in place", "file", name, "err", err)
+			continue
+		}
+		if fi, err := de.Info(); err == nil && fi.Size() == 0 {
+			os.Remove(s.incomingPath(key))
+			continue
+		}
+		if err := s.promote(key); err != nil {
+			return fmt.Errorf("storage: spool: recovering %s: %w", key, err)
+		}
+		s.log.Warn("storage: recovered a fax interrupted while being received; storing the pages it holds", "key", key)
+	}
+	return nil
 }
 
 // URL implements Store. A key still in the spool gets an error wrapping

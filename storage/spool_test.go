@@ -208,6 +208,10 @@ func TestSpoolSharedDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
+	if _, err := NewSpool(l, opts); err == nil || !strings.Contains(err.Error(), "another process") {
+		t.Fatalf("second daemon spool on one directory: %v", err)
+	}
+	opts.NoReplay = true // as `rayofaxd store` opens it
 	b, err := NewSpool(l, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -280,5 +284,62 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out waiting")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSpoolIncoming: a fax written in place while it arrives is stored by
+// StoreIncoming; one interrupted by a crash is stored at the next start.
+func TestSpoolIncoming(t *testing.T) {
+	l := newTestLocal(t)
+	dir := t.TempDir()
+	s, err := NewSpool(l, SpoolOptions{Dir: dir, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.IncomingPath("rx/1.tif")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, tiffBytes(2000), 0o640)
+	obj, err := s.StoreIncoming(context.Background(), "rx/1.tif")
+	if err != nil || obj.Size != 2000 {
+		t.Fatalf("StoreIncoming: %+v %v", obj, err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Error("incoming file left behind")
+	}
+	if _, err := s.StoreIncoming(context.Background(), "rx/none.tif"); err == nil {
+		t.Error("StoreIncoming without a file succeeded")
+	}
+	p2, _ := s.IncomingPath("rx/2.tif")
+	os.WriteFile(p2, []byte("II*\x00 partial"), 0o640)
+	if err := s.DiscardIncoming("rx/2.tif"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p2); !errors.Is(err, os.ErrNotExist) {
+		t.Error("discarded file still there")
+	}
+
+	// The daemon "crashes" with a reception in progress and an empty one.
+	p3, _ := s.IncomingPath("rx/3.tif")
+	os.WriteFile(p3, tiffBytes(1500), 0o640)
+	p4, _ := s.IncomingPath("rx/4.tif")
+	os.WriteFile(p4, nil, 0o640)
+	s.Close()
+
+	s2, err := NewSpool(l, SpoolOptions{Dir: dir, RetryMin: 10 * time.Millisecond, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	waitFor(t, func() bool { return s2.Pending() == 0 })
+	if n, err := l.Stat(context.Background(), "rx/3.tif"); err != nil || n != 1500 {
+		t.Fatalf("recovered fax: %d %v", n, err)
+	}
+	if _, err := l.Stat(context.Background(), "rx/4.tif"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("empty reception stored: %v", err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, incomingDir)); len(left) != 0 {
+		t.Fatalf("incoming not emptied: %v", left)
 	}
 }
