@@ -70,18 +70,56 @@ func AppendChanges(dst []int32, row []byte, width int) []int32 {
 // FillRow writes the pixels of a changing-element list into row (at least
 // (width+7)/8 bytes), clearing it first.
 func FillRow(row []byte, changes []int32, width int) {
-	row = row[:(width+7)>>3]
+	nbytes := (width + 7) >> 3
+	row = row[:nbytes]
 	clear(row)
-	for k := 0; k+1 < len(changes); k += 2 {
-		x0 := int(changes[k])
-		if x0 >= width {
-			return
+	n := 0
+	for n < len(changes) && int(changes[n]) < width {
+		n++
+	}
+	if n < 24 {
+		// Few runs: fill them one by one.
+		for k := 0; k < n; k += 2 {
+			x1 := width
+			if k+1 < n {
+				x1 = int(changes[k+1])
+			}
+			fillBlack(row, int(changes[k]), x1)
 		}
-		x1 := int(changes[k+1])
-		if x1 > width {
-			x1 = width
-		}
-		fillBlack(row, x0, x1)
+		return
+	}
+	// Many runs: mark each change, then turn the marks into pixels with a
+	// prefix XOR over 64-pel words (a pel is black when an odd number of
+	// changes lie at or before it).
+	for _, c := range changes[:n] {
+		row[c>>3] ^= 0x80 >> uint(c&7)
+	}
+	var carry uint64 // all ones when the previous pel was black
+	i := 0
+	for ; i+8 <= nbytes; i += 8 {
+		w := binary.BigEndian.Uint64(row[i:])
+		w ^= w >> 1
+		w ^= w >> 2
+		w ^= w >> 4
+		w ^= w >> 8
+		w ^= w >> 16
+		w ^= w >> 32
+		w ^= carry
+		binary.BigEndian.PutUint64(row[i:], w)
+		carry = -(w & 1)
+	}
+	cb := byte(carry)
+	for ; i < nbytes; i++ {
+		b := row[i]
+		b ^= b >> 1
+		b ^= b >> 2
+		b ^= b >> 4
+		b ^= cb
+		row[i] = b
+		cb = -(b & 1)
+	}
+	if r := width & 7; r != 0 { // a row ending black leaves the pad bits set
+		row[nbytes-1] &= byte(0xff << uint(8-r))
 	}
 }
 
