@@ -128,3 +128,53 @@ func TestLoopback(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSlipAtLowSNR: far below the SNR where V.21 is usable, the bit clock
+// must still hold: errors, yes, but no bit slipped or inserted.
+func TestNoSlipAtLowSNR(t *testing.T) {
+	n := 60000
+	if testing.Short() {
+		n = 20000
+	}
+	data := prbs(n, 0x4321)
+	sig := modulate(&sliceSource{lead: 40, tail: 20, data: data}, -10)
+	for _, snr := range []float64{-4, -2} {
+		in := linesim.New(linesim.Config{NoiseDBm0: -10 - snr, Seed: 3}).Process(nil, sig)
+		rec := &recorder{}
+		NewReceiver(rec).Process(in)
+		at, _ := bestMatch(data[:300], rec.bits[:600])
+		errs := 0
+		for i := range data {
+			if at+i >= len(rec.bits) || rec.bits[at+i] != data[i] {
+				errs++
+			}
+		}
+		// A slip leaves half the bits after it wrong.
+		if ber := float64(errs) / float64(n); ber > 0.08 {
+			t.Errorf("SNR %v dB: BER %.3g: the bit clock slipped", snr, ber)
+		}
+	}
+}
+
+// TestSignalStartsUnderNoise: noise loud enough to hold the carrier up, then
+// a V.21 signal at an arbitrary bit phase: the timing loop must find it.
+func TestSignalStartsUnderNoise(t *testing.T) {
+	data := prbs(1000, 0x777)
+	for _, offset := range []int{0, 7, 13, 20} {
+		sig := make([]int16, 8000+offset)
+		sig = append(sig, modulate(&sliceSource{data: data, tail: 20}, -10)...)
+		in := linesim.New(linesim.Config{NoiseDBm0: -28, Seed: uint64(offset)}).Process(nil, sig)
+		rec := &recorder{}
+		rx := NewReceiver(rec)
+		rx.Process(in[:8000])
+		if !rx.Carrier() {
+			t.Fatal("noise at -28 dBm0 should hold the carrier up")
+		}
+		rx.Process(in[8000:])
+		// After 150 bits the loop must have locked.
+		want := data[150:]
+		if at, errs := bestMatch(want, rec.bits); errs != 0 {
+			t.Errorf("offset %d: %d errors after acquisition (at %d)", offset, errs, at)
+		}
+	}
+}

@@ -48,6 +48,23 @@ const (
 	offDelay = 240 // samples below the off threshold before carrier down (30 ms), so a 20 ms drop-out keeps the bit clock
 )
 
+// timingGain is the reciprocal of the settled timing loop gain.
+const timingGain = 24
+
+// glitchSamples is how long the metric must stay on the far side of zero
+// for a crossing to count.
+const glitchSamples = 6
+
+// reacquireMisses is the run of crossings, each more than a quarter bit
+// off, that makes the loop acquire afresh. Noise alone almost never does
+// this many in a row.
+const reacquireMisses = 16
+
+// timingBias: the window (winLen samples) is a little longer than a bit, so
+// the best sampling instant, when the window has just filled with one bit,
+// lies half the difference after "crossing plus half a bit".
+const timingBias = (winLen*sampleUnits - bitUnits) / 2
+
 // Receiver is a V.21 channel 2 demodulator. It implements modem.Receiver and
 // pushes bits (1 = mark) and carrier status into a modem.BitSink. Bits are
 // delivered only while the carrier is up.
@@ -62,6 +79,7 @@ type Receiver struct {
 
 	// Carrier detection on the in-band energy.
 	power      float64 // smoothed correlator energy
+	slow       float64 // the same, smoothed over some 30 ms
 	onThresh   float64
 	offThresh  float64
 	carrier    bool
@@ -71,6 +89,10 @@ type Receiver struct {
 	// Bit timing.
 	phase     int32 // position in the current bit, in timing units
 	crossings int   // zero crossings seen since carrier up
+	misses    int   // consecutive crossings far from the expected place
+	pending   bool  // a crossing awaits confirmation
+	pendAge   int32 // samples since it
+	pendErr   int32 // its timing error
 	prevD     int64 // previous decision metric (mark energy - space energy)
 }
 
@@ -103,7 +125,7 @@ func (r *Receiver) Reset() {
 	r.win = [winLen][4]int32{}
 	r.sum = [4]int32{}
 	r.wpos, r.osc = 0, 0
-	r.power = 0
+	r.power, r.slow = 0, 0
 	r.carrier = false
 	r.holdCount = 0
 	r.phase, r.crossings, r.prevD = 0, 0, 0
@@ -154,13 +176,15 @@ func (r *Receiver) Process(src []int16) {
 func (r *Receiver) step(d, e int64) {
 	fe := float64(e)
 	r.power += (fe - r.power) * (1.0 / 32)
+	r.slow += (fe - r.slow) * (1.0 / 256)
 	if !r.carrier {
 		if r.power > r.onThresh {
 			if r.holdCount++; r.holdCount >= onDelay {
 				r.carrier = true
 				r.holdCount = 0
 				r.phase = 0
-				r.crossings = 0
+				r.crossings, r.misses = 0, 0
+				r.pending = false
 				r.prevD = d
 				r.sink.Status(modem.CarrierUp)
 			}
@@ -180,6 +204,12 @@ func (r *Receiver) step(d, e int64) {
 		r.holdCount = 0
 	}
 
+	// A signal starting on top of noise that already holds the carrier
+	// up: the in-band power jumps. Acquire the timing afresh.
+	if r.power > 4*r.slow {
+		r.crossings, r.misses = 0, 0
+	}
+
 	prev := r.prevD
 	r.prevD = d
 	r.phase += sampleUnits
@@ -197,22 +227,61 @@ func (r *Receiver) step(d, e int64) {
 	}
 	// A zero crossing of the metric marks the middle of the window's passage
 	// over a bit boundary: half a bit before the next sampling instant. Only
-	// trust it when there is signal in band.
-	if (d > 0) != (prev > 0) && fe > r.offThresh {
+	// trust it when there is signal in band, and only once the metric has
+	// stayed on the new side for glitchSamples: noise that dips the metric
+	// through zero and straight back inside a bit is not a transition.
+	crossed := (d > 0) != (prev > 0) && fe > r.offThresh
+	if r.pending {
+		if crossed {
+			r.pending, crossed = false, false
+		} else if r.pendAge++; r.pendAge >= glitchSamples {
+			r.pending = false
+			r.adjust(r.pendErr)
+		}
+	}
+	if crossed {
 		frac := float64(d) / float64(d-prev) // how far back the crossing was, 0..1
 		cross := r.phase - int32(frac*sampleUnits)
-		err := cross - bitUnits/2
+		err := cross - bitUnits/2 - timingBias
 		if err < -bitUnits/2 {
 			err += bitUnits
 		} else if err >= bitUnits/2 {
 			err -= bitUnits
 		}
-		g := int32(r.crossings + 1)
-		if g > 16 {
-			g = 16
+		if r.crossings == 0 {
+			// Nothing to lose yet: take the first one at once, in case the
+			// first bit to decide is just after it.
+			r.adjust(err)
 		} else {
-			r.crossings++
+			r.pending, r.pendAge, r.pendErr = true, 0, err
 		}
-		r.phase -= err / g
 	}
+}
+
+// adjust moves the bit clock by a confirmed crossing's timing error.
+//
+// It acquires fast (the first crossing sets the phase outright), then
+// settles to a slow loop whose corrections are clamped, so the spurious
+// crossings of a noisy metric cannot walk the clock off a bit; a real clock
+// offset (±100 ppm is 0.003 samples a bit) needs next to nothing.
+//
+// A new signal that starts while the carrier is still up (after loud noise,
+// say) shows up as a run of crossings all far from where the loop expects
+// them: then it acquires afresh.
+func (r *Receiver) adjust(err int32) {
+	if err > bitUnits/4 || err < -bitUnits/4 {
+		if r.misses++; r.misses >= reacquireMisses {
+			r.crossings, r.misses = 0, 0
+		}
+	} else {
+		r.misses = 0
+	}
+	g := int32(r.crossings + 1)
+	if g >= timingGain {
+		g = timingGain
+		err = max(min(err, bitUnits/4), -bitUnits/4)
+	} else {
+		r.crossings++
+	}
+	r.phase -= err / g
 }
