@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 )
 
@@ -16,7 +17,7 @@ type Options struct {
 
 // Open builds the configured backend and a Spool in front of it, which
 // immediately starts uploading files left pending by an earlier run. The
-// returned handler serves the backend's own URLs under Route (Local) and is
+// Spool's Close also closes the backend. The returned handler serves the backend's own URLs under Route (Local) and is
 // nil when the backend does not serve files itself (S3).
 func Open(opts Options) (*Spool, http.Handler, error) {
 	var (
@@ -41,10 +42,11 @@ func Open(opts Options) (*Spool, http.Handler, error) {
 	}
 	sp, err := NewSpool(b, opts.Spool)
 	if err != nil {
-		if c, ok := b.(interface{ Close() error }); ok {
+		if c, ok := b.(io.Closer); ok {
 			c.Close()
 		}
 		return nil, nil, err
 	}
+	sp.ownBackend = true
 	return sp, handler, nil
 }

@@ -68,7 +68,8 @@ type Spool struct {
 	entries map[string]*entry
 	closed  bool
 
-	lock *os.File // holds the directory lock (nil with NoReplay)
+	lock       *os.File // holds the directory lock (nil with NoReplay)
+	ownBackend bool     // Close closes b (set by Open)
 }
 
 // entry is one key on its way to the backend.
@@ -177,6 +178,9 @@ func (s *Spool) Close() error {
 	s.wg.Wait()
 	if s.lock != nil {
 		s.lock.Close()
+	}
+	if c, ok := s.b.(io.Closer); ok && s.ownBackend {
+		return c.Close()
 	}
 	return nil
 }
