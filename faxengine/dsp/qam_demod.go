@@ -31,7 +31,8 @@ type Demod struct {
 	gain      float32
 	taps      int
 	coef      []float32 // [phase][tap]
-	buf       []complex64
+	bre       []float32 // doubled delay lines of the mixed-down signal,
+	bim       []float32 // real and imaginary parts, newest at pos
 	pos       int
 	n         float64 // time of the newest input sample, in samples
 	next      float64 // time of the next output
@@ -67,7 +68,8 @@ func NewDemod(cfg DemodConfig) *Demod {
 		gain:      1,
 		taps:      taps,
 		coef:      make([]float32, interpPhases*taps),
-		buf:       make([]complex64, 2*taps),
+		bre:       make([]float32, 2*taps),
+		bim:       make([]float32, 2*taps),
 		step:      sps / 2,
 		half:      sps / 2,
 		delay:     float64(taps-1) / 2,
@@ -92,7 +94,8 @@ func NewDemod(cfg DemodConfig) *Demod {
 
 // Reset clears the filter and timing state (not the gain).
 func (d *Demod) Reset() {
-	clear(d.buf)
+	clear(d.bre)
+	clear(d.bim)
 	d.offsetHz = 0
 	d.nco.Rate = NCORate(-d.carrierHz, 8000)
 	d.pos = 0
@@ -121,8 +124,9 @@ func (d *Demod) CarrierOffset() float64 { return d.offsetHz }
 func (d *Demod) SetGain(g float32) {
 	if d.gain != 0 && g != d.gain {
 		k := g / d.gain
-		for i := range d.buf {
-			d.buf[i] = Scale(d.buf[i], k)
+		for i := range d.bre {
+			d.bre[i] *= k
+			d.bim[i] *= k
 		}
 		d.mid = Scale(d.mid, k)
 		d.prevC = Scale(d.prevC, k)
@@ -164,27 +168,22 @@ func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
 		if d.pos < 0 {
 			d.pos = taps - 1
 		}
-		v := complex(x*real(lo), x*imag(lo))
-		d.buf[d.pos] = v
-		d.buf[d.pos+taps] = v
+		vr, vi := x*real(lo), x*imag(lo)
+		d.bre[d.pos], d.bre[d.pos+taps] = vr, vr
+		d.bim[d.pos], d.bim[d.pos+taps] = vi, vi
 		for d.next <= d.n {
 			mu := d.n - d.next
 			if mu >= 1 { // only after a large negative timing step
 				mu = 1 - 1.0/interpPhases
 			}
 			p := int(mu*interpPhases + 0.5)
-			b := d.buf[d.pos : d.pos+taps]
+			at := d.pos
 			if p >= interpPhases { // rounds into the previous sample
 				p -= interpPhases
-				b = d.buf[d.pos+1 : d.pos+1+taps]
+				at++
 			}
 			c := d.coef[p*taps : (p+1)*taps]
-			var re, im float32
-			for j, k := range c {
-				re += real(b[j]) * k
-				im += imag(b[j]) * k
-			}
-			y := complex(re, im)
+			y := complex(dot(c, d.bre[at:at+taps]), dot(c, d.bim[at:at+taps]))
 			if !d.haveMid {
 				d.mid = y
 				d.haveMid = true
@@ -218,4 +217,22 @@ func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
 		d.n++
 	}
 	return len(src), produced
+}
+
+// dot returns the inner product of a and b (len(b) ≥ len(a)), with four
+// partial sums so the additions do not wait on each other.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

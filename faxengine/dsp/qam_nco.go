@@ -45,3 +45,11 @@ func (o *NCO) Next() complex64 {
 func (o *NCO) Advance(rad float64) {
 	o.Phase += uint32(int64(math.Round(rad / (2 * math.Pi) * (1 << 32))))
 }
+
+// ExpjFast returns e^(j·phase) from the oscillator's sine table (phase
+// quantised to 2π/4096), for per-symbol rotations in receiver loops.
+func ExpjFast(phase float64) complex64 {
+	u := uint32(int64(phase * (1 << 32) / (2 * math.Pi)))
+	i := u >> (32 - ncoBits)
+	return complex(ncoTable[i+1<<(ncoBits-2)], ncoTable[i])
+}

@@ -38,8 +38,13 @@ func (l *CarrierLoop) Update(perr float64) {
 		lim = math.Pi / 8
 	}
 	l.Freq = max(-lim, min(lim, l.Freq))
-	l.Phase = math.Remainder(l.Phase+l.Freq+l.Alpha*perr, 2*math.Pi)
-	l.rot = Expj(-l.Phase)
+	l.Phase += l.Freq + l.Alpha*perr
+	if l.Phase > math.Pi {
+		l.Phase -= 2 * math.Pi
+	} else if l.Phase < -math.Pi {
+		l.Phase += 2 * math.Pi
+	}
+	l.rot = ExpjFast(-l.Phase)
 }
 
 // PhaseError returns the angle from target d to received y, in radians,

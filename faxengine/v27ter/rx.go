@@ -72,7 +72,13 @@ type Receiver struct {
 	fifoLen   int
 	levelDBm0 float64
 	bitsPer   int
+	slicer    *dsp.Slicer
 }
+
+// slicers decide 8-phase (4800 bit/s) and 4-phase (2400 bit/s) symbols; the
+// 4-phase one uses the even points of the same table.
+var slicer8 = dsp.NewSlicer(points[:], 3, 64)
+var slicer4 = dsp.NewSlicer([]complex64{points[0], points[0], points[2], points[2], points[4], points[4], points[6], points[6]}, 3, 64)
 
 // NewReceiver returns a receiver for cfg reporting to sink.
 func NewReceiver(cfg Config, sink modem.BitSink) (*Receiver, error) {
@@ -96,7 +102,7 @@ func (r *Receiver) Restart(cfg Config) error {
 		return err
 	}
 	if r.demod == nil || cfg.Rate != r.cfg.Rate {
-		r.demod = dsp.NewDemod(dsp.DemodConfig{CarrierHz: carrierHz, BaudRate: baudOf(cfg.Rate), RollOff: rollOff, Span: 8})
+		r.demod = dsp.NewDemod(dsp.DemodConfig{CarrierHz: carrierHz, BaudRate: baudOf(cfg.Rate), RollOff: rollOff, Span: 6})
 		r.trained = false
 	}
 	if !cfg.ShortTrain {
@@ -112,8 +118,10 @@ func (r *Receiver) Restart(cfg Config) error {
 	r.known = append(r.known, bits...)
 	r.after4 = after
 	r.bitsPer = 3
+	r.slicer = slicer8
 	if cfg.Rate == 2400 {
 		r.bitsPer = 2
+		r.slicer = slicer4
 	}
 	r.demod.SetGain(1)
 	r.demod.Reset()
@@ -372,12 +380,7 @@ func (r *Receiver) align() {
 
 func (r *Receiver) data() {
 	y := r.pll.Derotate(r.eq.Output())
-	// Nearest phase (45° steps).
-	a := dsp.Arg(y)
-	k := int(math.Round(float64(a)/(math.Pi/4))) & 7
-	if r.cfg.Rate == 2400 {
-		k = int(math.Round(float64(a)/(math.Pi/2))) & 3 * 2
-	}
+	k := r.slicer.Decide(y)
 	t := points[k]
 	e := t - y
 	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), r.step(0.08))

@@ -70,6 +70,7 @@ type Receiver struct {
 	levelDBm0 float64
 	bitsPer   int
 	pw        float32 // constellation mean power
+	slicer    *dsp.Slicer
 	rescale   float32 // gain change to apply to pending pairs, 0 for none
 }
 
@@ -88,8 +89,10 @@ func NewReceiver(cfg Config, sink modem.BitSink) (*Receiver, error) {
 		pw:       meanPower(cfg.Rate),
 		bitsPer:  3,
 	}
+	r.slicer = slicers[0]
 	if cfg.Rate == 9600 {
 		r.bitsPer = 4
+		r.slicer = slicers[1]
 	}
 	r.ta, r.tb, r.tc, r.td = trainingPoints(cfg.Rate)
 	r.Reset()
@@ -362,24 +365,15 @@ func (r *Receiver) step(k float32) float32 {
 	return k / (eqTaps * max(r.power.Level, 0.05*r.pw))
 }
 
-// slice returns the nearest data point's index (amp<<3 | phase).
-func (r *Receiver) slice(y complex64) int {
-	n := 8
-	if r.rate == 9600 {
-		n = 16
-	}
-	best, bd := 0, float32(math.MaxFloat32)
-	for i := 0; i < n; i++ {
-		if d := dsp.Abs2(y - points[i]); d < bd {
-			best, bd = i, d
-		}
-	}
-	return best
+// slicers decide the data points at 7200 (first 8 points) and 9600 bit/s.
+var slicers = [2]*dsp.Slicer{
+	dsp.NewSlicer(points[:8], 7, 128),
+	dsp.NewSlicer(points[:], 7, 128),
 }
 
 func (r *Receiver) data() {
 	y := r.pll.Derotate(r.eq.Output())
-	k := r.slice(y)
+	k := r.slicer.Decide(y)
 	t := points[k]
 	e := t - y
 	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), r.step(0.1))
