@@ -172,7 +172,15 @@ func (w *BitWriter) Code1D(changes []int32, width int) {
 		if x >= width {
 			break
 		}
-		w.run(x-prev, white)
+		if n := x - prev; n < 64 { // the common case: one terminating code
+			e := blackTerm[n&63]
+			if white {
+				e = whiteTerm[n&63]
+			}
+			w.WriteBits(e&0xffff, uint(e>>16))
+		} else {
+			w.run(n, white)
+		}
 		prev, white = x, !white
 	}
 	w.run(width-prev, white)
