@@ -30,7 +30,6 @@ type Server struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  bytes.Buffer
 }
 
 // Start starts versitygw on a free loopback port. The test is skipped (or
@@ -38,12 +37,7 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := testenv.Program(t, "versitygw")
-	port, err := freePort()
-	if err != nil {
-		t.Fatalf("s3test: %v", err)
-	}
 	s := &Server{
-		Endpoint:  fmt.Sprintf("127.0.0.1:%d", port),
 		AccessKey: "rayofaxtest",
 		SecretKey: "rayofax-test-secret-key",
 		Dir:       filepath.Join(t.TempDir(), "s3"),
@@ -53,9 +47,22 @@ func Start(t testing.TB) *Server {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s.Restart()
 	t.Cleanup(s.Stop)
-	return s
+	// A free port may be taken by someone else before versitygw binds it:
+	// then try another.
+	var err error
+	for try := 0; try < 5; try++ {
+		port, perr := freePort()
+		if perr != nil {
+			t.Fatalf("s3test: %v", perr)
+		}
+		s.Endpoint = fmt.Sprintf("127.0.0.1:%d", port)
+		if err = s.start(3); err == nil {
+			return s
+		}
+	}
+	t.Fatalf("s3test: %v", err)
+	return nil
 }
 
 // Stop stops the server (SIGTERM, then SIGKILL) and waits for it; a stopped
@@ -81,46 +88,66 @@ func (s *Server) Stop() {
 // Stop) and waits until it accepts connections.
 func (s *Server) Restart() {
 	s.t.Helper()
+	// The port was ours a moment ago; retry while the old socket lingers.
+	if err := s.start(50); err != nil {
+		s.t.Fatalf("s3test: %v", err)
+	}
+}
+
+func (s *Server) start(tries int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {
-		return
+		return nil
 	}
 	var lastErr error
-	for try := 0; try < 50; try++ {
+	for try := 0; try < tries; try++ {
 		cmd := exec.Command(s.bin, "--access", s.AccessKey, "--secret", s.SecretKey,
 			"--port", s.Endpoint, "--quiet", "posix", s.Dir)
-		s.out.Reset()
-		cmd.Stdout = &s.out
-		cmd.Stderr = &s.out
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		cmd.Stderr = &out
 		if err := cmd.Start(); err != nil {
-			s.t.Fatalf("s3test: start versitygw: %v", err)
+			return fmt.Errorf("start versitygw: %w", err)
 		}
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
+		if err := waitListening(s.Endpoint, done); err != nil {
+			cmd.Process.Kill()
+			<-done
+			lastErr = fmt.Errorf("versitygw on %s: %v: %s", s.Endpoint, err, out.String())
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		s.cmd, s.done = cmd, done
+		return nil
+	}
+	return lastErr
+}
+
+// waitListening waits until addr accepts connections, the process exits
+// (done closes) or 10 s pass.
+func waitListening(addr string, done <-chan struct{}) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return fmt.Errorf("exited")
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			// Someone else may own the port; ours would exit on bind.
 			select {
 			case <-done:
-				// Exited: most likely the port is still held; try again.
-				lastErr = fmt.Errorf("versitygw exited: %s", s.out.String())
-				time.Sleep(100 * time.Millisecond)
-				goto next
-			default:
+				return fmt.Errorf("exited (port taken?)")
+			case <-time.After(50 * time.Millisecond):
+				return nil
 			}
-			if c, err := net.DialTimeout("tcp", s.Endpoint, 100*time.Millisecond); err == nil {
-				c.Close()
-				s.cmd, s.done = cmd, done
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
 		}
-		cmd.Process.Kill()
-		<-done
-		lastErr = fmt.Errorf("versitygw not listening on %s after 10s: %s", s.Endpoint, s.out.String())
-	next:
+		time.Sleep(20 * time.Millisecond)
 	}
-	s.t.Fatalf("s3test: %v", lastErr)
+	return fmt.Errorf("not listening after 10s")
 }
 
 func freePort() (int, error) {
