@@ -139,6 +139,7 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"logg.level: unknown key (did you mean log.level?)", "http.listen_addr: unknown key"}},
 		{name: "not yaml", yaml: "esl: [\n", want: []string{"not valid YAML"}},
 		{name: "bad duration", yaml: "esl:\n  command_timeout: soon\n", want: []string{"esl.command_timeout", "soon"}},
+		{name: "duration without unit", yaml: "fetch:\n  timeout: 30\n", want: []string{"fetch.timeout: 30 has no unit"}},
 		{name: "bad int from env", env: map[string]string{"RAYOFAX_AUDIO_PORT_MIN": "low"}, want: []string{"audio.port_min", "low"}},
 		{name: "section as scalar", yaml: "storage: local\n", want: []string{"storage"}},
 		{name: "s3 without bucket", yaml: "storage:\n  backend: s3\n  s3:\n    endpoint: s3.example.com\n",

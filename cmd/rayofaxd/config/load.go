@@ -172,6 +172,11 @@ func Load(path string) (*Config, error) {
 	err := v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
 		dc.ErrorUnused = true
 		dc.ZeroFields = true
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			durationWithUnit,
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(","),
+		)
 	})
 	if err != nil {
 		return nil, &Error{File: path, Problems: decodeProblems(err, v)}
@@ -190,6 +195,24 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// durationWithUnit refuses bare numbers for durations: "timeout: 30" would
+// otherwise mean 30 nanoseconds.
+func durationWithUnit(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeFor[time.Duration]() {
+		return data, nil
+	}
+	switch from.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		if from == reflect.TypeFor[time.Duration]() {
+			return data, nil // an embedded default
+		}
+		return nil, fmt.Errorf("%v has no unit: write e.g. 30s, 5m or 500ms", data)
+	}
+	return data, nil
 }
 
 func trimList(l []string) []string {
