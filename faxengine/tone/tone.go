@@ -111,24 +111,34 @@ func (g *Generator) Fill(dst []int16) int {
 	if g.done {
 		return 0
 	}
-	for i := range dst {
+	n := 0
+	for n < len(dst) {
 		if g.pos >= g.on+g.off {
 			if !g.repeat {
 				g.done = true
-				return i
+				return n
 			}
-			g.pos = 0
-			g.phase = 0
+			g.pos, g.phase = 0, 0
 		}
 		if g.pos < g.on {
-			dst[i] = g.table[g.phase]
-			if g.phase += g.step; g.phase >= tableLen {
-				g.phase -= tableLen
+			// A run of tone up to the end of the burst or of dst.
+			run := dst[n:min(len(dst), n+g.on-g.pos)]
+			phase, step := g.phase, g.step
+			for i := range run {
+				run[i] = g.table[phase]
+				if phase += step; phase >= tableLen {
+					phase -= tableLen
+				}
 			}
-		} else {
-			dst[i] = 0
+			g.phase = phase
+			g.pos += len(run)
+			n += len(run)
+			continue
 		}
-		g.pos++
+		run := dst[n:min(len(dst), n+g.on+g.off-g.pos)]
+		clear(run)
+		g.pos += len(run)
+		n += len(run)
 	}
-	return len(dst)
+	return n
 }
