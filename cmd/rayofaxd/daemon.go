@@ -147,10 +147,47 @@ func (d *daemon) routes(fileHandler http.Handler) http.Handler {
 	mux.HandleFunc("GET /readyz", d.serveReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{Registry: d.reg}))
 	if fileHandler != nil {
-		mux.Handle(storage.Route, fileHandler)
+		mux.Handle(storage.Route, d.logFetches(fileHandler))
 	}
 	return mux
 }
+
+// logFetches logs each request for a stored fax: who fetched which key with
+// what result. The query (the URL signature) is never logged.
+func (d *daemon) logFetches(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		level := slog.LevelInfo
+		if sw.status >= 400 {
+			level = slog.LevelWarn
+		}
+		d.log.Log(r.Context(), level, "http: fax request", "method", r.Method, "path", r.URL.Path,
+			"status", sw.status, "bytes", sw.bytes, "remote", r.RemoteAddr,
+			"duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (d *daemon) serveReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

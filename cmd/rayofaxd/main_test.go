@@ -313,7 +313,11 @@ func TestDaemonLocal(t *testing.T) {
 	}
 	// Start-up names the version, the file and effective settings; every
 	// line is JSON because RAYOFAX_LOG_FORMAT overrode the default.
-	for _, s := range []string{`"version":"v0.0.0-test"`, `"config":"` + cfgFile, `"xmpp.secret":"[redacted]"`,
+	if strings.Contains(logs, "signature=") {
+		t.Error("a URL signature was logged")
+	}
+	for _, s := range []string{`"msg":"http: fax request","method":"GET","path":"/files/test/page.tif","status":200`,
+		`"path":"/files/test/other.tif","status":403`, `"version":"v0.0.0-test"`, `"config":"` + cfgFile, `"xmpp.secret":"[redacted]"`,
 		`"esl.address":"127.0.0.1:8021"`, `"msg":"rayofaxd: stopped"`} {
 		if !strings.Contains(logs, s) {
 			t.Errorf("logs lack %s", s)
