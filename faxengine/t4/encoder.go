@@ -85,10 +85,18 @@ func NewEncoder(w io.Writer, width int, opts Options) (*Encoder, error) {
 
 func (e *Encoder) pos() int { return e.base + e.bw.Len() }
 
+func (e *Encoder) tagLen() int {
+	if e.opts.Encoding == MR {
+		return 1
+	}
+	return 0
+}
+
 // eol writes fill and an EOL, with the tag bit for MR (tag 1 = next row
-// 1D).
+// 1D). The fill for the minimum scan-line time applies to an EOL that ends
+// a row, not to the EOLs after the first one of RTC.
 func (e *Encoder) eol(tag uint32) {
-	if e.eolAt >= 0 {
+	if e.eolAt >= 0 && e.eolAt != e.pos()-eolLen-e.tagLen() {
 		if fill := e.opts.MinRowBits - (e.pos() - e.eolAt); fill > 0 {
 			e.bw.Zeros(fill)
 		}

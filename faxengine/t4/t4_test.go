@@ -224,6 +224,11 @@ func TestFillAndAlignment(t *testing.T) {
 						t.Errorf("min %d: row %d takes %d bits", min, i-1, d)
 					}
 				}
+				for i := page.Height + 1; i < len(at); i++ { // RTC: no fill between its EOLs
+					if d := at[i] - at[i-1]; d != 13 && !align {
+						t.Errorf("min %d: RTC EOL %d is %d bits after the previous one", min, i-page.Height, d)
+					}
+				}
 				if align {
 					for _, p := range at {
 						if (p+12)%8 != 0 {
