@@ -71,6 +71,7 @@ type Receiver struct {
 	fifoHead  int
 	fifoLen   int
 	levelDBm0 float64
+	dataPower float32 // slow average of the in-band power in data mode
 	bitsPer   int
 	slicer    *dsp.Slicer
 }
@@ -140,9 +141,18 @@ func (r *Receiver) searchMode() {
 	r.fifoLen = 0
 }
 
-// SignalLevel returns the received level in dBm0 measured at the last
-// training.
-func (r *Receiver) SignalLevel() float64 { return r.levelDBm0 }
+// SignalLevel returns the level of the received signal in dBm0: measured
+// over the data once trained, else as estimated at the start of the
+// training (or -100 before any signal).
+func (r *Receiver) SignalLevel() float64 {
+	if r.state != stData {
+		return r.levelDBm0
+	}
+	g := r.demod.Gain()
+	// The matched filter passes 1 - β/4 of a root-raised-cosine signal's
+	// power; the mixer halves the amplitude (see dsp.BasebandPower).
+	return dsp.PowerDBm0(float64(2 * r.dataPower / (g * g) / (1 - rollOff/4)))
+}
 
 // SNR returns the estimated signal-to-noise ratio in dB from the decision
 // error of the equalised symbols.
@@ -152,6 +162,9 @@ func (r *Receiver) SNR() float64 {
 	}
 	return 10 * math.Log10(pw/float64(r.mse))
 }
+
+// Trained reports whether the receiver is in data mode.
+func (r *Receiver) Trained() bool { return r.state == stData }
 
 // Process consumes a block of samples.
 func (r *Receiver) Process(src []int16) {
@@ -172,6 +185,9 @@ func (r *Receiver) Process(src []int16) {
 
 func (r *Receiver) symbol(mid, c complex64) {
 	p := r.power.Update((dsp.Abs2(mid) + dsp.Abs2(c)) / 2)
+	if r.state == stData {
+		r.dataPower += (p - r.dataPower) * (1.0 / 128)
+	}
 	g := r.demod.Gain()
 	abs := p / (g * g)
 	if !r.carrier {
@@ -199,6 +215,9 @@ func (r *Receiver) symbol(mid, c complex64) {
 }
 
 func (r *Receiver) lost() {
+	if r.state == stData {
+		r.levelDBm0 = r.SignalLevel() // keep the data-mode measurement
+	}
 	r.fifoLen = 0
 	r.carrier = false
 	training := r.state == stTrain
@@ -328,6 +347,7 @@ func (r *Receiver) train() {
 	r.scr = r.after4
 	r.skip = seg5Len * r.bitsPer
 	r.fifoLen = 0
+	r.dataPower = r.power.Level
 	r.sink.Status(modem.TrainingSucceeded)
 }
 

@@ -68,6 +68,7 @@ type Receiver struct {
 	fifoHead  int
 	fifoLen   int
 	levelDBm0 float64
+	dataPower float32 // slow average of the in-band power in data mode
 	bitsPer   int
 	pw        float32 // constellation mean power
 	slicer    *dsp.Slicer
@@ -117,10 +118,17 @@ func (r *Receiver) searchMode() {
 	r.fifoLen = 0
 }
 
-// SignalLevel returns the level of the received signal in dBm0, as measured
-// at the last training (or the current in-band power while untrained).
+// SignalLevel returns the level of the received signal in dBm0: measured
+// over the data once trained, else as estimated at the start of the
+// training (or -100 before any signal).
 func (r *Receiver) SignalLevel() float64 {
-	return r.levelDBm0
+	if r.state != stData {
+		return r.levelDBm0
+	}
+	g := r.demod.Gain()
+	// The matched filter passes 1 - β/4 of a root-raised-cosine signal's
+	// power; the mixer halves the amplitude (see dsp.BasebandPower).
+	return dsp.PowerDBm0(float64(2 * r.dataPower / (g * g) / (1 - rollOff/4)))
 }
 
 // SNR returns the estimated signal-to-noise ratio in dB, from the decision
@@ -157,6 +165,9 @@ func (r *Receiver) Process(src []int16) {
 // symbol handles one (mid, centre) pair from the front end.
 func (r *Receiver) symbol(mid, c complex64) {
 	p := r.power.Update((dsp.Abs2(mid) + dsp.Abs2(c)) / 2)
+	if r.state == stData {
+		r.dataPower += (p - r.dataPower) * (1.0 / 128)
+	}
 	g := r.demod.Gain()
 	abs := p / (g * g) // power at unit gain
 	if !r.carrier {
@@ -187,6 +198,9 @@ func (r *Receiver) symbol(mid, c complex64) {
 
 // lost handles the end of the signal.
 func (r *Receiver) lost() {
+	if r.state == stData {
+		r.levelDBm0 = r.SignalLevel() // keep the data-mode measurement
+	}
 	wasTraining := r.state == stABAB || r.state == stTrain
 	r.fifoLen = 0 // bits still held back are debris of the lost signal
 	r.carrier = false
@@ -355,6 +369,7 @@ func (r *Receiver) train() {
 	r.scr = dsp.Scrambler{A: 18, B: 23}
 	r.skip = skipBits
 	r.fifoLen = 0
+	r.dataPower = r.power.Level
 	r.sink.Status(modem.TrainingSucceeded)
 }
 

@@ -1,0 +1,131 @@
+package v29
+
+import (
+	"math"
+	"testing"
+
+	"github.com/rayofax/rayofax/faxengine/modem"
+	"github.com/rayofax/rayofax/test/linesim"
+)
+
+func TestNoAllocations(t *testing.T) {
+	for _, rate := range []int{9600, 7200} {
+		sig := transmit(t, Config{Rate: rate}, 8000)
+		rx, _ := NewReceiver(Config{Rate: rate}, nopSink{})
+		pos := 0
+		if a := testing.AllocsPerRun(200, func() {
+			if pos+160 > len(sig) {
+				pos = 0
+			}
+			rx.Process(sig[pos : pos+160])
+			pos += 160
+		}); a != 0 {
+			t.Errorf("%d receiver: %v allocations per block", rate, a)
+		}
+		tx, _ := NewTransmitter(Config{Rate: rate}, modem.BitFunc(func() int { return 1 }))
+		buf := make([]int16, 160)
+		if a := testing.AllocsPerRun(200, func() { tx.Fill(buf) }); a != 0 {
+			t.Errorf("%d transmitter: %v allocations per block", rate, a)
+		}
+	}
+}
+
+func TestLevelAndSNR(t *testing.T) {
+	for _, lvl := range []float64{-3, -10, -25, -43} {
+		var s sink
+		rx, _ := NewReceiver(Config{Rate: 9600}, &s)
+		rx.Process(append(transmit(t, Config{Rate: 9600, Level: lvl}, 8000), make([]int16, 400)...))
+		if got := rx.SignalLevel(); math.Abs(got-lvl) > 1 {
+			t.Errorf("level %v dBm0 measured as %.1f", lvl, got)
+		}
+		if rx.SNR() < 25 {
+			t.Errorf("clean line SNR estimate %.1f dB", rx.SNR())
+		}
+	}
+	// With noise 25 dB down the estimate should be near 25 dB (the noise
+	// in the signal's band is a little less than over 0-4 kHz).
+	var s sink
+	rx, _ := NewReceiver(Config{Rate: 9600}, &s)
+	sig := linesim.New(linesim.Config{NoiseDBm0: -35, Seed: 2}).Process(nil, transmit(t, Config{Rate: 9600}, 20000))
+	rx.Process(sig)
+	if snr := rx.SNR(); snr < 23 || snr > 32 {
+		t.Errorf("SNR estimate %.1f dB for a 25 dB line", snr)
+	}
+}
+
+func TestTransmitLevel(t *testing.T) {
+	for _, lvl := range []float64{-10, -30} {
+		sig := transmit(t, Config{Rate: 9600, Level: lvl}, 40000)
+		var ss float64
+		data := sig[2100 : len(sig)-200] // the data part
+		for _, v := range data {
+			ss += float64(v) * float64(v)
+		}
+		const dsp0 = 3.14
+		got := 10*math.Log10(ss/float64(len(data))/(32767.0*32767/2)) + dsp0
+		if math.Abs(got-lvl) > 0.3 {
+			t.Errorf("transmitted %.2f dBm0, want %v", got, lvl)
+		}
+	}
+}
+
+func TestGapDropsCarrierCleanly(t *testing.T) {
+	const nbits = 20000
+	sig := append(make([]int16, 400), transmit(t, Config{Rate: 9600}, nbits)...)
+	gapAt := 400 + 2027 + 4000 // half a second into the data
+	rxs := linesim.New(linesim.Config{NoiseDBm0: linesim.NoNoise, Gaps: []linesim.Gap{{At: gapAt, Len: 160}}}).Process(nil, sig)
+	var s sink
+	rx, _ := NewReceiver(Config{Rate: 9600}, &s)
+	rx.Process(rxs)
+	start, _, _ := align(t, s.bits, nbits)
+	if start < 0 {
+		t.Fatal("no data")
+	}
+	ref := newPRBS(nbits)
+	got := s.bits[start:]
+	for i, b := range got {
+		if int(b) != ref.next() {
+			t.Fatalf("bit %d of %d delivered is wrong: garbage around the gap", i, len(got))
+		}
+	}
+	if want := 4800; len(got) < want-200 || len(got) > want {
+		t.Errorf("%d data bits delivered, want just under %d", len(got), want)
+	}
+	down := false
+	for _, st := range s.status {
+		down = down || st == modem.CarrierDown
+	}
+	if !down {
+		t.Errorf("no carrier drop in %v", s.status)
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	for _, c := range []Config{{Rate: 4800}, {Rate: 9600, Level: 10}, {Rate: 7200, Level: math.NaN()}} {
+		if _, err := NewTransmitter(c, nil); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+		if _, err := NewReceiver(c, nopSink{}); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+}
+
+func FuzzReceiver(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3}, uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
+		rate := 9600
+		if mode&1 == 1 {
+			rate = 7200
+		}
+		rx, _ := NewReceiver(Config{Rate: rate}, nopSink{})
+		sig := make([]int16, len(data)/2)
+		for i := range sig {
+			sig[i] = int16(uint16(data[2*i]) | uint16(data[2*i+1])<<8)
+		}
+		if mode&4 != 0 { // reach the data path first
+			rx.Process(transmit(t, Config{Rate: rate}, 1000)[:3000])
+		}
+		rx.Process(sig)
+	})
+}
