@@ -290,3 +290,26 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestLocalBehindProxy: with a public URL that has a path prefix, the
+// signature covers the public path and the proxy strips the prefix.
+func TestLocalBehindProxy(t *testing.T) {
+	l, err := NewLocal(LocalOptions{Dir: t.TempDir(), BaseURL: "https://fax.example.com/rayofax/", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	data := tiffBytes(100)
+	l.Put(context.Background(), "p.tif", bytes.NewReader(data), 100)
+	u, _, _ := l.URL(context.Background(), "p.tif")
+	if !strings.HasPrefix(u, "https://fax.example.com/rayofax/files/p.tif?") {
+		t.Fatalf("URL %s", u)
+	}
+	pu, _ := url.Parse(u)
+	stripped := httptest.NewRequest(http.MethodGet, "/files/p.tif?"+pu.RawQuery, nil)
+	w := httptest.NewRecorder()
+	l.Handler().ServeHTTP(w, stripped)
+	if w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), data) {
+		t.Fatalf("status %d", w.Code)
+	}
+}
