@@ -218,3 +218,21 @@ func TestTransmitterEnds(t *testing.T) {
 		t.Fatalf("30 bits gave %d samples (want 800), done %v", n, tx.Done())
 	}
 }
+
+func TestQualityFollowsNoise(t *testing.T) {
+	sig := modulate(&sliceSource{lead: 40, tail: 10, data: prbs(2000, 3)}, -10)
+	var prev float64 = MaxQuality + 1
+	for _, snr := range []float64{40, 20, 10, 5, 0} {
+		in := linesim.New(linesim.Config{NoiseDBm0: -10 - snr, Seed: 5}).Process(nil, sig)
+		rx := NewReceiver(&recorder{})
+		rx.Process(in)
+		q := rx.Quality()
+		if q >= prev {
+			t.Errorf("SNR %v dB: quality %.1f not below %.1f at the higher SNR", snr, q, prev)
+		}
+		if snr <= 10 && (q < snr+7 || q > snr+13) {
+			t.Errorf("SNR %v dB: quality %.1f, want about SNR+10", snr, q)
+		}
+		prev = q
+	}
+}

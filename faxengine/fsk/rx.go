@@ -86,6 +86,10 @@ type Receiver struct {
 	holdCount  int
 	lastEnergy int64
 
+	// Signal quality: mean and mean square of the normalised metric at the
+	// decision instants.
+	eyeMean, eyeMS float64
+
 	// Bit timing.
 	phase     int32 // position in the current bit, in timing units
 	crossings int   // zero crossings seen since carrier up
@@ -126,6 +130,7 @@ func (r *Receiver) Reset() {
 	r.sum = [4]int32{}
 	r.wpos, r.osc = 0, 0
 	r.power, r.slow = 0, 0
+	r.eyeMean, r.eyeMS = 0, 0
 	r.carrier = false
 	r.holdCount = 0
 	r.phase, r.crossings, r.prevD = 0, 0, 0
@@ -138,6 +143,27 @@ func (r *Receiver) Carrier() bool { return r.carrier }
 // milliseconds).
 func (r *Receiver) SignalLevel() float64 {
 	return dsp.PowerDBm0(r.power / energyPerMeanSquare)
+}
+
+// MaxQuality is the highest value Quality reports, in dB.
+const MaxQuality = 40.0
+
+// Quality rates the received signal from the last few dozen bit decisions,
+// in dB: the squared mean over the variance of the decision metric
+// normalised by the in-band energy (an eye opening). It falls as noise
+// grows: some 29 dB on a clean line (21 dB with a 10 Hz carrier offset),
+// 20 dB at 10 dB SNR, 10 dB at 0 dB SNR where bit errors are common (below
+// 10 dB SNR it runs about 10 dB above the line SNR). It is meaningful only
+// while the carrier is up; it is a relative figure, not a calibrated SNR.
+func (r *Receiver) Quality() float64 {
+	v := r.eyeMS - r.eyeMean*r.eyeMean
+	if r.eyeMean <= 0 {
+		return -MaxQuality
+	}
+	if v <= 0 {
+		return MaxQuality
+	}
+	return max(min(10*math.Log10(r.eyeMean*r.eyeMean/v), MaxQuality), -MaxQuality)
 }
 
 // Process demodulates src.
@@ -219,6 +245,11 @@ func (r *Receiver) step(d, e int64) {
 		over := r.phase - bitUnits
 		r.phase = over
 		v := float64(d) - float64(d-prev)*float64(over)/sampleUnits
+		if fe > 0 {
+			u := math.Abs(v) / fe
+			r.eyeMean += (u - r.eyeMean) * (1.0 / 32)
+			r.eyeMS += (u*u - r.eyeMS) * (1.0 / 32)
+		}
 		if v > 0 {
 			r.sink.PutBit(1)
 		} else {
