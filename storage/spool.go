@@ -539,6 +539,11 @@ func (s *Spool) attempt(key string) (Object, error) {
 	if err != nil {
 		return Object{}, err
 	}
+	// Remove the file only if it is still the one uploaded: another
+	// process may have spooled new content under the same key meanwhile.
+	if cur, err := os.Stat(p); err != nil || !os.SameFile(fi, cur) {
+		return obj, nil
+	}
 	if err := os.Remove(p); err != nil {
 		s.log.Error("storage: stored but could not remove the spool file (it will be uploaded again)", "key", key, "err", err)
 	} else if root, err := os.OpenRoot(s.dir); err == nil {
