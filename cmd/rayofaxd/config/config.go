@@ -3,6 +3,15 @@
 // e.g. RAYOFAX_XMPP_SECRET for xmpp.secret), embedded defaults that let the
 // daemon start with no file at all, and validation that names the bad key
 // and why. Unknown keys are errors, never silently ignored.
+//
+// # Adding a key
+//
+// Add a field with `mapstructure` and `doc` tags to its section struct, its
+// default to Default, its checks to Validate, and the key to
+// deploy/rayofax.yaml and the README's table (TestExamples fails until both
+// show it). Environment overrides, unknown-key detection and the start-up
+// log pick the field up by themselves; a value that must never be logged is
+// of type Secret.
 package config
 
 import (
