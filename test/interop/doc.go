@@ -59,6 +59,16 @@
 // and ref-channels/core; BenchSamples does the same for ours alone; Loop
 // repeats a signal to feed a receiver in a benchmark.
 //
+// # Suites
+//
+// V.21, HDLC and tones (each file name says which): fsk_interop_test.go
+// (known data both ways across the v21Cases lines), hdlc_interop_test.go
+// (frames both ways over V.21, and the two HDLC layers crossed at bit level),
+// tone_interop_test.go (CNG and CED both ways), ber_v21_test.go (the V.21
+// BER-versus-SNR table, also printed by BenchmarkV21BERTable in make bench),
+// bench_fsk_test.go and bench_tone_test.go (BenchRatio against spandsp).
+// The other modems' suites live beside them in files named for the modem.
+//
 // # Conventions
 //
 // Signal-to-noise ratios are signal power over noise power across the whole
