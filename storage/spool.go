@@ -74,11 +74,10 @@ type Spool struct {
 
 // entry is one key on its way to the backend.
 type entry struct {
-	key     string
-	done    chan struct{} // closed when stored or the spool closed
-	obj     Object
-	err     error
-	started bool // an upload loop runs (false while Store is writing the file)
+	key  string
+	done chan struct{} // closed when stored or the spool closed
+	obj  Object
+	err  error
 }
 
 // NewSpool opens the spool directory in front of b and starts uploading any
@@ -385,9 +384,6 @@ func (s *Spool) release(e *entry) {
 }
 
 func (s *Spool) start(e *entry) {
-	s.mu.Lock()
-	e.started = true
-	s.mu.Unlock()
 	s.wg.Add(1)
 	go s.run(e)
 }
