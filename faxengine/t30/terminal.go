@@ -8,6 +8,7 @@ import (
 	"github.com/rayofax/rayofax/faxengine/modem"
 	"github.com/rayofax/rayofax/faxengine/tone"
 	"github.com/rayofax/rayofax/faxengine/v17"
+	"github.com/rayofax/rayofax/faxengine/v27ter"
 	"github.com/rayofax/rayofax/faxengine/v29"
 )
 
@@ -44,7 +45,7 @@ type Terminal struct {
 }
 
 // Modems returns the image modems the audio terminal implements.
-func Modems() ModemSet { return ModemSet{V29: true, V17: true} }
+func Modems() ModemSet { return ModemSet{V27ter: true, V29: true, V17: true} }
 
 // NewTerminal returns a terminal for cfg. It starts (CNG or CED) with the
 // first call of Rx or Tx.
@@ -219,6 +220,8 @@ func (t *Terminal) SendImage(r Rate, short bool, src modem.BitSource) {
 		tx = t.v17tx
 	case V29:
 		tx, err = v29.NewTransmitter(v29.Config{Rate: r.BitRate}, src)
+	case V27ter:
+		tx, err = v27ter.NewTransmitter(v27ter.Config{Rate: r.BitRate}, src)
 	default:
 		err = fmt.Errorf("no %v modem", r.Modulation)
 	}
@@ -269,6 +272,10 @@ func (t *Terminal) Listen(r Rate, short, ecm bool) {
 		// V.29 has no short train to carry over: start afresh.
 		t.v29rx, err = v29.NewReceiver(v29.Config{Rate: r.BitRate}, sink)
 		t.fast = t.v29rx
+	case V27ter:
+		var rx *v27ter.Receiver
+		rx, err = v27ter.NewReceiver(v27ter.Config{Rate: r.BitRate}, sink)
+		t.fast = rx
 	default:
 		err = fmt.Errorf("no %v modem", r.Modulation)
 	}

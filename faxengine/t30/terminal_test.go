@@ -25,6 +25,8 @@ func TestAudioLoopback(t *testing.T) {
 	cases := []simCase{
 		{name: "V.29 9600 non-ECM caller sends", senderCalls: true, maxRate: 9600, res: ResFine, pages: 2, wantRate: Rate{V29, 9600}},
 		{name: "V.17 14400 ECM answerer sends", senderCalls: false, ecm: true, v17: true, res: ResStandard, pages: 2, wantRate: Rate{V17, 14400}},
+		{name: "V.27ter 4800 ECM", senderCalls: true, ecm: true, maxRate: 4800, res: ResStandard, pages: 1, wantRate: Rate{V27ter, 4800}},
+		{name: "V.27ter 2400", senderCalls: true, maxRate: 2400, res: ResStandard, pages: 1, wantRate: Rate{V27ter, 2400}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
