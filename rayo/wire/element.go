@@ -159,9 +159,36 @@ func (e *Element) String() string {
 	return b.String()
 }
 
-// TokenReader returns e as a stream of tokens, e.g. to wrap in a stanza.
+// TokenReader returns e as a stream of tokens, e.g. to send as a stanza. Each
+// start element carries its namespace in Name.Space and no xmlns attribute,
+// which is what an xml.Encoder downstream expects.
 func (e *Element) TokenReader() xml.TokenReader {
-	return xml.NewDecoder(strings.NewReader(e.String()))
+	var toks []xml.Token
+	e.appendTokens(&toks)
+	return &tokenSlice{toks: toks}
+}
+
+func (e *Element) appendTokens(toks *[]xml.Token) {
+	start := xml.StartElement{Name: e.Name, Attr: append([]xml.Attr(nil), e.Attr...)}
+	*toks = append(*toks, start)
+	if e.Text != "" {
+		*toks = append(*toks, xml.CharData(e.Text))
+	}
+	for _, c := range e.Children {
+		c.appendTokens(toks)
+	}
+	*toks = append(*toks, start.End())
+}
+
+type tokenSlice struct{ toks []xml.Token }
+
+func (r *tokenSlice) Token() (xml.Token, error) {
+	if len(r.toks) == 0 {
+		return nil, io.EOF
+	}
+	t := r.toks[0]
+	r.toks = r.toks[1:]
+	return t, nil
 }
 
 func newElement(space, local string, attrs ...string) *Element {
@@ -170,4 +197,16 @@ func newElement(space, local string, attrs ...string) *Element {
 		el.Attr = append(el.Attr, xml.Attr{Name: xml.Name{Local: attrs[i]}, Value: attrs[i+1]})
 	}
 	return el
+}
+
+// New returns an element with the given namespace, name and attributes
+// (name, value pairs).
+func New(space, local string, attrs ...string) *Element {
+	return newElement(space, local, attrs...)
+}
+
+// Append adds children to e and returns e.
+func (e *Element) Append(children ...*Element) *Element {
+	e.Children = append(e.Children, children...)
+	return e
 }
