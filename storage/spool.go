@@ -383,8 +383,19 @@ func (s *Spool) release(e *entry) {
 	s.opts.Metrics.setPending(len(s.entries))
 }
 
+// start runs the upload loop for e, unless the spool closed meanwhile: then
+// e ends at once as pending (its file stays spooled for the next start).
 func (s *Spool) start(e *entry) {
-	s.wg.Add(1)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		e.err = fmt.Errorf("storage: %s: %w (%w)", e.key, ErrPending, ErrClosed)
+		s.release(e)
+		close(e.done)
+		return
+	}
+	s.wg.Add(1) // under mu, so never concurrent with Close's Wait
+	s.mu.Unlock()
 	go s.run(e)
 }
 
