@@ -377,3 +377,49 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestSpoolCloseDuringStores: Stores racing a Close either complete or
+// report ErrPending, and every pending fax is still in the spool.
+func TestSpoolCloseDuringStores(t *testing.T) {
+	o := &outage{Backend: newTestLocal(t)}
+	dir := t.TempDir()
+	s, err := NewSpool(o, SpoolOptions{Dir: dir, RetryMin: time.Millisecond, RetryMax: 2 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	pending := map[string]bool{}
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%3 == 0 {
+				o.down.Store(i%2 == 0)
+			}
+			key := fmt.Sprintf("c/%02d.tif", i)
+			_, err := s.Store(context.Background(), key, bytes.NewReader(tiffBytes(500)))
+			switch {
+			case err == nil:
+			case errors.Is(err, ErrPending):
+				mu.Lock()
+				pending[key] = true
+				mu.Unlock()
+			case errors.Is(err, ErrClosed):
+				// refused before spooling: the caller still has its data
+			default:
+				t.Errorf("%s: %v", key, err)
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	s.Close()
+	wg.Wait()
+	for key := range pending {
+		if _, err := os.Stat(s.path(key)); err != nil {
+			if _, serr := o.Backend.Stat(context.Background(), key); serr != nil {
+				t.Errorf("%s reported pending but neither spooled (%v) nor stored (%v)", key, err, serr)
+			}
+		}
+	}
+}
