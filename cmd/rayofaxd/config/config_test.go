@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -260,6 +261,19 @@ func TestExamples(t *testing.T) {
 			t.Errorf("%s: backend %s", name, c.Storage.Backend)
 		}
 	}
+	// The complete example shows every key at its default.
+	def, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := Load(filepath.Join("..", "..", "..", "deploy", "rayofax.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex.File = ""
+	if !reflect.DeepEqual(def, ex) {
+		t.Errorf("deploy/rayofax.yaml differs from the defaults:\n%+v\n%+v", *ex, *def)
+	}
 	full, err := os.ReadFile(filepath.Join("..", "..", "..", "deploy", "rayofax.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -273,8 +287,13 @@ func TestExamples(t *testing.T) {
 		if !bytes.Contains(full, []byte(last+":")) {
 			t.Errorf("deploy/rayofax.yaml does not show %s", k.Name)
 		}
-		if !bytes.Contains(readme, []byte("`"+k.Name+"`")) || !bytes.Contains(readme, []byte(k.Env)) {
-			t.Errorf("README.md does not document %s (%s)", k.Name, k.Env)
+		def := k.Default
+		if def == "" {
+			def = `""`
+		}
+		row := fmt.Sprintf("| `%s` | `%s` | `%s` |", k.Name, k.Env, def)
+		if !bytes.Contains(readme, []byte(row)) {
+			t.Errorf("README.md's table lacks the row %s", row)
 		}
 		if k.Doc == "" {
 			t.Errorf("%s has no doc", k.Name)
