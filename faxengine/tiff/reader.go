@@ -495,6 +495,11 @@ func (d *Reader) parsePage(tags map[uint16]entry) (*Page, error) {
 		if tw == 0 || th == 0 || tw > uint64(d.lim.MaxWidth) || th > uint64(d.lim.MaxHeight) {
 			return nil, formatErr("bad tile size %dx%d", int64(tw), int64(th))
 		}
+		if tw%8 != 0 {
+			// TIFF 6.0 asks for multiples of 16; whole bytes are what
+			// placing bilevel tiles needs.
+			return nil, formatErr("tile width %d is not a multiple of 16", tw)
+		}
 		p.TileWidth, p.TileHeight = int(tw), int(th)
 		if p.offsets, err = d.ints(tags, tagTileOffsets); err != nil {
 			return nil, err
