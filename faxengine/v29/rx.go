@@ -13,6 +13,14 @@ const (
 	carrierOffDBm0 = -50.0
 )
 
+// The equaliser's normalised LMS step in data mode starts where training
+// left off and settles, over a few hundred symbols, to a smaller value that
+// adds less noise of its own.
+const (
+	dataMuStart = 0.15
+	dataMuFinal = 0.05
+)
+
 const (
 	eqTaps    = 32 // T/2 taps: 8 symbols on each side of the centre
 	bitDelay  = 8  // symbols of bits held back so a lost carrier discards its debris
@@ -68,6 +76,7 @@ type Receiver struct {
 	fifoHead  int
 	fifoLen   int
 	levelDBm0 float64
+	dataMu    float32 // LMS step in data mode: starts high, settles
 	dataPower float32 // slow average of the in-band power in data mode
 	bitsPer   int
 	pw        float32 // constellation mean power
@@ -370,6 +379,7 @@ func (r *Receiver) train() {
 	r.skip = skipBits
 	r.fifoLen = 0
 	r.dataPower = r.power.Level
+	r.dataMu = dataMuStart
 	r.sink.Status(modem.TrainingSucceeded)
 }
 
@@ -391,7 +401,10 @@ func (r *Receiver) data() {
 	k := r.slicer.Decide(y)
 	t := points[k]
 	e := t - y
-	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), r.step(0.1))
+	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), r.step(r.dataMu))
+	if r.dataMu > dataMuFinal {
+		r.dataMu *= 0.996
+	}
 	r.pll.Update(dsp.PhaseError(y, t))
 	r.mse += (dsp.Abs2(e) - r.mse) * (1.0 / 256)
 	st := k & 7
