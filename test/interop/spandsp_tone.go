@@ -39,6 +39,11 @@ const (
 	SpanToneNone = int(C.MODEM_CONNECT_TONES_NONE)
 	SpanToneCNG  = int(C.MODEM_CONNECT_TONES_FAX_CNG)
 	SpanToneCED  = int(C.MODEM_CONNECT_TONES_FAX_CED)
+	// SpanToneANSPR is ANS with phase reversals (V.25), SpanToneANSAM the
+	// amplitude-modulated ANSam of V.8 and SpanToneANSAMPR both.
+	SpanToneANSPR   = int(C.MODEM_CONNECT_TONES_ANS_PR)
+	SpanToneANSAM   = int(C.MODEM_CONNECT_TONES_ANSAM)
+	SpanToneANSAMPR = int(C.MODEM_CONNECT_TONES_ANSAM_PR)
 	// SpanToneCEDOrPreamble asks the detector for CED or a V.21 HDLC
 	// preamble (receive only), as spandsp's fax does.
 	SpanToneCEDOrPreamble = int(C.MODEM_CONNECT_TONES_FAX_CED_OR_PREAMBLE)

@@ -152,3 +152,18 @@ func TestCEDThenV21(t *testing.T) {
 		t.Errorf("spandsp did not see our V.21 preamble: %+v", rx.Reports)
 	}
 }
+
+// TestANSVariantsAsCED: a called modem may answer with V.25 ANS with phase
+// reversals or V.8 ANSam instead of plain CED; ours must still report CED
+// (spandsp generates them here).
+func TestANSVariantsAsCED(t *testing.T) {
+	for _, kind := range []int{SpanToneANSPR, SpanToneANSAM, SpanToneANSAMPR} {
+		stx := NewSpanToneTx(kind)
+		sig := Pad(Modulate(stx, 160, 5*8000), 0, 1600)
+		stx.Close()
+		evs := ourEvents(sig)
+		if len(evs) != 2 || evs[0].Tone != tone.CED || !evs[1].Ended {
+			t.Errorf("spandsp tone type %d: events %+v, want one CED, detected then ended", kind, evs)
+		}
+	}
+}
