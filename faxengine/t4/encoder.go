@@ -162,7 +162,8 @@ func (e *Encoder) Encode(b *raster.Bitmap) error {
 }
 
 // Close ends the page: RTC (six EOLs, each with tag bit 1 for MR) unless
-// NoRTC, zero bits to the byte boundary, and a final write.
+// NoRTC, zero bits to the byte boundary (at least one after RTC), and a
+// final write.
 func (e *Encoder) Close() error {
 	if e.err != nil {
 		return e.err
@@ -174,6 +175,12 @@ func (e *Encoder) Close() error {
 	if e.opts.Encoding != RLE && !e.opts.NoRTC {
 		for i := 0; i < 6; i++ {
 			e.eol(1)
+		}
+		// At least one fill bit follows RTC: spandsp's decoder only
+		// recognises the last EOL on the bit after it, and the modem
+		// may stop right after the last byte.
+		if e.pos()&7 == 0 {
+			e.bw.WriteBits(0, 8)
 		}
 	}
 	e.bw.Align()

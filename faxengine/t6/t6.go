@@ -93,7 +93,7 @@ func (e *Encoder) Encode(b *raster.Bitmap) error {
 }
 
 // Close ends the page with EOFB (unless NoEOFB) and zero bits to the byte
-// boundary, and writes out what remains.
+// boundary (at least one after EOFB), and writes out what remains.
 func (e *Encoder) Close() error {
 	if e.err != nil {
 		return e.err
@@ -105,6 +105,11 @@ func (e *Encoder) Close() error {
 	if !e.opts.NoEOFB {
 		e.bw.EOL()
 		e.bw.EOL()
+		// At least one fill bit follows EOFB: spandsp's decoder only
+		// recognises it on the bit after it.
+		if e.bw.Len()&7 == 0 {
+			e.bw.WriteBits(0, 8)
+		}
 	}
 	e.bw.Align()
 	return e.flush()
