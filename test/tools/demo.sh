@@ -64,6 +64,8 @@ if [ -x bin/rayofax ] && has_command loopback; then
 	received=$out/received.tif
 	if has_command tiff; then
 		bin/rayofax tiff info "$received" || true
+		bin/rayofax tiff render "$received" "$out/received-page1.png" --page 1 &&
+			echo "preview of page 1: ${out#$root/}/received-page1.png"
 	fi
 else
 	step "1. fax loopback: skipped (bin/rayofax loopback not built yet); storing the document itself"
