@@ -153,6 +153,9 @@ func (d *Decoder) PutBit(bit int) {
 // page. Data after the end of the page is ignored.
 func (d *Decoder) Write(p []byte) (int, error) {
 	if d.state == stDone {
+		if d.opts.Encoding == RLE {
+			return len(p), d.err
+		}
 		return len(p), nil
 	}
 	if d.nbits&7 != 0 { // after PutBit: bit by bit

@@ -601,3 +601,34 @@ func TestNoiseBounded(t *testing.T) {
 		t.Errorf("page after noise: done %v, stats %+v", d.Done(), d.Stats())
 	}
 }
+
+func TestRLEErrors(t *testing.T) {
+	b := randomRuns(1728, 10)
+	data, _ := Encode(b, Options{Encoding: RLE, MSBFirst: true})
+	bad := append(append([]byte{}, data[:len(data)/2]...), 0x00, 0x00, 0xff)
+	d, _ := NewDecoder(1728, DecoderOptions{Encoding: RLE, MSBFirst: true})
+	_, err := d.Write(bad)
+	if err == nil || !errors.Is(err, ErrInvalidCode) && !errors.Is(err, ErrEOL) {
+		t.Fatalf("damaged RLE: Write error %v", err)
+	}
+	if _, err2 := d.Write([]byte{1}); err2 != err {
+		t.Errorf("Write after the error: %v, want %v", err2, err)
+	}
+	if d.Close() != err || d.Err() != err {
+		t.Error("Close and Err do not report the error")
+	}
+	if h := d.Bitmap().Height; h == 0 || h >= 10 {
+		t.Errorf("%d rows kept", h)
+	}
+	for y := 0; y < d.Bitmap().Height; y++ {
+		if !bytes.Equal(d.Bitmap().Row(y), b.Row(y)) {
+			t.Errorf("row %d differs", y)
+		}
+	}
+	// Truncated in the middle of a row.
+	d, _ = NewDecoder(1728, DecoderOptions{Encoding: RLE, MSBFirst: true})
+	d.Write(data[:len(data)-3])
+	if err := d.Close(); !errors.Is(err, ErrShort) {
+		t.Errorf("truncated RLE: %v", err)
+	}
+}
