@@ -102,14 +102,25 @@ type Receiver struct {
 
 // NewReceiver returns a receiver that delivers into sink.
 func NewReceiver(sink modem.BitSink) *Receiver {
-	r := &Receiver{sink: sink}
+	r := &Receiver{}
+	r.SetSink(sink)
 	r.SetThresholds(DefaultOnLevel, DefaultOffLevel)
 	r.Reset()
 	return r
 }
 
-// SetSink replaces the sink.
-func (r *Receiver) SetSink(sink modem.BitSink) { r.sink = sink }
+// SetSink replaces the sink (nil discards everything).
+func (r *Receiver) SetSink(sink modem.BitSink) {
+	if sink == nil {
+		sink = discardSink{}
+	}
+	r.sink = sink
+}
+
+type discardSink struct{}
+
+func (discardSink) PutBit(int)          {}
+func (discardSink) Status(modem.Status) {}
 
 // SetThresholds sets the carrier on and off levels in dBm0 (on should be the
 // higher, for hysteresis).

@@ -29,7 +29,8 @@ type Transmitter struct {
 // NewTransmitter returns a transmitter that sends the bits of src at
 // DefaultLevel, starting at the beginning of a bit.
 func NewTransmitter(src modem.BitSource) *Transmitter {
-	t := &Transmitter{src: src}
+	t := &Transmitter{}
+	t.SetSource(src)
 	t.SetLevel(DefaultLevel)
 	t.Restart()
 	return t
@@ -46,8 +47,14 @@ func (t *Transmitter) SetLevel(dbm0 float64) {
 	}
 }
 
-// SetSource replaces the bit source.
-func (t *Transmitter) SetSource(src modem.BitSource) { t.src = src }
+// SetSource replaces the bit source (nil sends nothing: the transmission
+// ends at once).
+func (t *Transmitter) SetSource(src modem.BitSource) {
+	if src == nil {
+		src = modem.BitFunc(func() int { return modem.EndOfData })
+	}
+	t.src = src
+}
 
 // Restart makes the transmitter start a new transmission with the next Fill.
 func (t *Transmitter) Restart() {
