@@ -19,8 +19,10 @@ type ccittDecoder interface {
 // faxengine/t4 (Compression 2 and 3) or faxengine/t6 (Compression 4),
 // handing each row to put as it completes. Rows are packed most
 // significant bit first, 1 for a black pel (white runs are 0 bits, as in
-// libtiff). Damaged data is an error: a file is not a phone line, and
-// nothing good comes of guessing.
+// libtiff). Damaged rows are an error, unless the page says it was received
+// with errors (BadFaxLines or CleanFaxData, as fax servers that store the
+// received data as it came write them): then the decoder's regenerated rows
+// stand, and rows missing at the end are white.
 func decodeCCITT(src *io.SectionReader, p *Page, width, rows int, put func(row []byte, y int)) error {
 	var dec ccittDecoder
 	var t4dec *t4.Decoder
@@ -66,13 +68,21 @@ func decodeCCITT(src *io.SectionReader, p *Page, width, rows int, put func(row [
 	if err := dec.Close(); err != nil {
 		return fmt.Errorf("%s: row %d: %w", name, y, err)
 	}
+	damagedOK := p.BadFaxLines > 0 || p.CleanFaxData > 0
 	if t4dec != nil {
-		if st := t4dec.Stats(); st.BadRows > 0 {
+		if st := t4dec.Stats(); st.BadRows > 0 && !damagedOK {
 			return fmt.Errorf("%s: %d damaged rows (longest run %d)", name, st.BadRows, st.ConsecutiveBadRows)
 		}
 	}
 	if y < rows {
-		return fmt.Errorf("%s: %w after %d of %d rows", name, errTruncated, y, rows)
+		if !damagedOK {
+			return fmt.Errorf("%s: %w after %d of %d rows", name, errTruncated, y, rows)
+		}
+		white := make([]byte, (width+7)/8)
+		for y < rows {
+			put(white, y)
+			y++
+		}
 	}
 	return nil
 }

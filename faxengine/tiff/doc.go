@@ -23,6 +23,12 @@
 // Orientation tag (pages are taken as stored, top row first, as fax
 // software writes them).
 //
+// CCITT data is decoded with faxengine/t4 and faxengine/t6. Damaged rows
+// are an error, except in a page that declares it was received with errors
+// (BadFaxLines or CleanFaxData set, as fax servers that store the received
+// data unchanged write them): its damaged rows are regenerated from the row
+// above, as a fax machine prints them.
+//
 // Decode returns bilevel pages as a *raster.Bitmap, exactly as stored. Other
 // pages are returned as an *image.Gray (RGB, CMYK and palette colours
 // reduced to luma, Y = 0.299 R + 0.587 G + 0.114 B); turning those into bilevel pages is

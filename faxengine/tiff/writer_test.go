@@ -200,3 +200,46 @@ func TestCreateSync(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDamagedReceivedPage checks that a G3 page declaring itself received
+// with errors (BadFaxLines, as HylaFAX writes the data as it came) decodes
+// with its damaged rows regenerated, while the same damage in a page
+// claiming to be clean is an error.
+func TestDamagedReceivedPage(t *testing.T) {
+	pages := chartPages(t)
+	for _, declared := range []bool{true, false} {
+		m := &memFile{}
+		w, _ := NewWriter(m, WriterOptions{Coding: MH})
+		meta := PageMeta{}
+		if declared {
+			meta.BadLines, meta.ConsecutiveBadLines = 1, 1
+		}
+		if err := w.WritePage(pages[0], meta); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		for i := 3000; i < 3040; i++ { // inside the strip, which starts at 8
+			m.b[i] = 0xff
+		}
+		for i := len(m.b) - 600; i < len(m.b)-400; i++ { // near its end
+			m.b[i] = 0
+		}
+		r, err := NewReader(bytes.NewReader(m.b), int64(len(m.b)), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bm, err := r.DecodeBitmap(0)
+		if !declared {
+			if err == nil || !strings.Contains(err.Error(), "damaged rows") {
+				t.Errorf("clean page with damage: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("declared damaged page: %v", err)
+		}
+		if bm.Width != pages[0].Width || bm.Height != pages[0].Height || raster.Equal(bm, pages[0]) {
+			t.Errorf("damaged page: %dx%d, equal to the original %v", bm.Width, bm.Height, raster.Equal(bm, pages[0]))
+		}
+	}
+}
