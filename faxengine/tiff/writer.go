@@ -145,7 +145,8 @@ func (w *Writer) Sync() error {
 }
 
 // Close writes the page total into every page's PageNumber tag and closes
-// the file if the Writer owns it (Create). It does not Sync.
+// the file if the Writer owns it (Create). It does not Sync. A file closed
+// without any page is not a valid TIFF (it has no IFD): remove it.
 func (w *Writer) Close() error {
 	if w.err == ErrClosed {
 		return ErrClosed
