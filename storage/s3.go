@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,11 @@ type S3Options struct {
 	TLS          bool          // https to the endpoint
 	Expiry       time.Duration // lifetime of presigned URLs (at most MaxS3Expiry)
 	CreateBucket bool          // create the bucket on first use if missing
+	// PublicURL, if set, is how clients reach the S3 service when that
+	// differs from Endpoint (e.g. "https://s3.example.com" outside, while
+	// rayofaxd uploads to "minio:9000" inside); presigned URLs are signed
+	// for it.
+	PublicURL string
 	// Transport overrides the HTTP transport (nil: minio's default).
 	Transport http.RoundTripper
 }
@@ -35,8 +41,9 @@ type S3Options struct {
 // S3 is a Backend storing faxes in an S3-compatible bucket and handing out
 // presigned GET URLs.
 type S3 struct {
-	client *minio.Client
-	opts   S3Options
+	client  *minio.Client
+	presign *minio.Client // client for presigning (PublicURL), else client
+	opts    S3Options
 
 	mu          sync.Mutex
 	bucketReady bool
@@ -62,7 +69,7 @@ func NewS3(opts S3Options) (*S3, error) {
 	client, err := minio.New(opts.Endpoint, &minio.Options{
 		Creds:        creds,
 		Secure:       opts.TLS,
-		Region:       opts.Region,
+		Region:       region(opts.Region),
 		Transport:    opts.Transport,
 		BucketLookup: minio.BucketLookupPath,
 		MaxRetries:   1, // the spool retries with its own backoff and keeps the file
@@ -70,7 +77,32 @@ func NewS3(opts S3Options) (*S3, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: s3: %w", err)
 	}
-	return &S3{client: client, opts: opts}, nil
+	s := &S3{client: client, presign: client, opts: opts}
+	if opts.PublicURL != "" {
+		u, err := url.Parse(opts.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("storage: s3: public URL %q must be http(s)://host[:port]", opts.PublicURL)
+		}
+		// Presigning is computed locally; Region is set, so minio-go never
+		// needs to reach this endpoint.
+		s.presign, err = minio.New(u.Host, &minio.Options{
+			Creds: creds, Secure: u.Scheme == "https", Region: region(opts.Region),
+			BucketLookup: minio.BucketLookupPath,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("storage: s3: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// region defaults to us-east-1: with a region set, minio-go never asks the
+// server for the bucket's location.
+func region(r string) string {
+	if r == "" {
+		return "us-east-1"
+	}
+	return r
 }
 
 // Name implements Backend.
@@ -140,7 +172,7 @@ func (s *S3) URL(ctx context.Context, key string) (string, time.Time, error) {
 		return "", time.Time{}, fmt.Errorf("storage: s3: %w", err)
 	}
 	now := time.Now()
-	u, err := s.client.PresignedGetObject(ctx, s.opts.Bucket, s.object(key), s.opts.Expiry, nil)
+	u, err := s.presign.PresignedGetObject(ctx, s.opts.Bucket, s.object(key), s.opts.Expiry, nil)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("storage: s3: presign %s: %w", key, err)
 	}

@@ -216,3 +216,36 @@ func TestS3OptionsErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestS3PublicURL: URLs are presigned for the public address, which works,
+// while uploads go to the internal endpoint.
+func TestS3PublicURL(t *testing.T) {
+	srv := s3test.Start(t)
+	_, port, _ := strings.Cut(srv.Endpoint, ":")
+	b, err := storage.NewS3(storage.S3Options{
+		Endpoint: "localhost:" + port, PublicURL: "http://" + srv.Endpoint, Region: "us-east-1", Bucket: "pub",
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Expiry: time.Hour, CreateBucket: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := storage.NewSpool(b, storage.SpoolOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	data := fax(5000)
+	obj, err := sp.Store(context.Background(), "p.tif", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(obj.URL, "http://"+srv.Endpoint+"/pub/p.tif?") {
+		t.Fatalf("URL %s not on the public address", obj.URL)
+	}
+	if code, body := fetch(t, obj.URL); code != http.StatusOK || !bytes.Equal(body, data) {
+		t.Fatalf("status %d, %d bytes", code, len(body))
+	}
+	if _, err := storage.NewS3(storage.S3Options{Endpoint: "x:1", Bucket: "b", Expiry: time.Hour, PublicURL: "s3.example.com"}); err == nil {
+		t.Error("public URL without scheme accepted")
+	}
+}

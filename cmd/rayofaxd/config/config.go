@@ -115,6 +115,7 @@ type S3Storage struct {
 	TLS          bool          `mapstructure:"tls" doc:"Use https to the endpoint."`
 	URLExpiry    time.Duration `mapstructure:"url_expiry" doc:"Lifetime of presigned fax URLs (at most 168h)."`
 	CreateBucket bool          `mapstructure:"create_bucket" doc:"Create the bucket on first upload if it does not exist."`
+	PublicURL    string        `mapstructure:"public_url" doc:"How clients reach the S3 service when that differs from endpoint, e.g. https://s3.example.com (presigned URLs are made for it; default: the endpoint)."`
 }
 
 // Fetch limits document fetching for sendfax (see package fetch).
@@ -265,7 +266,7 @@ func (c *Config) StorageOptions(baseURL string, log *slog.Logger, m *storage.Met
 		S3: storage.S3Options{
 			Endpoint: s.S3.Endpoint, Region: s.S3.Region, Bucket: s.S3.Bucket, Prefix: s.S3.Prefix,
 			AccessKey: s.S3.AccessKey, SecretKey: s.S3.SecretKey.Reveal(), TLS: s.S3.TLS,
-			Expiry: s.S3.URLExpiry, CreateBucket: s.S3.CreateBucket,
+			Expiry: s.S3.URLExpiry, CreateBucket: s.S3.CreateBucket, PublicURL: s.S3.PublicURL,
 		},
 	}
 }

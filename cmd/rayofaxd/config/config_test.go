@@ -153,6 +153,8 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"storage.s3.secret_key: access_key and secret_key must be set together"}},
 		{name: "s3 expiry", yaml: "storage:\n  backend: s3\n  s3:\n    endpoint: s3:9000\n    bucket: b\n    url_expiry: 200h\n",
 			want: []string{"storage.s3.url_expiry"}},
+		{name: "s3 public url", yaml: "storage:\n  backend: s3\n  s3:\n    endpoint: s3:9000\n    bucket: b\n    public_url: https://s3.example.com/x\n",
+			want: []string{"storage.s3.public_url", "must not have a path"}},
 		{name: "backend", yaml: "storage:\n  backend: ftp\n", want: []string{`storage.backend: "ftp" is not local or s3`}},
 		{name: "short signing key", yaml: "storage:\n  local:\n    signing_key: abc\n", want: []string{"storage.local.signing_key: 3 bytes is too short"}},
 		{name: "ttl", yaml: "storage:\n  local:\n    url_ttl: 0s\n", want: []string{"storage.local.url_ttl"}},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -118,6 +119,13 @@ func (c *Config) Validate() error {
 		}
 		if s.S3.URLExpiry < time.Second || s.S3.URLExpiry > storage.MaxS3Expiry {
 			bad("storage.s3.url_expiry", "%v must be between 1s and %v (S3 limit)", s.S3.URLExpiry, storage.MaxS3Expiry)
+		}
+		if s.S3.PublicURL != "" {
+			if err := checkURL(s.S3.PublicURL); err != nil {
+				bad("storage.s3.public_url", "%v", err)
+			} else if u, _ := url.Parse(s.S3.PublicURL); u.Path != "" && u.Path != "/" {
+				bad("storage.s3.public_url", "%q must not have a path (http(s)://host[:port])", s.S3.PublicURL)
+			}
 		}
 		if s.S3.Prefix != "" {
 			if err := storage.ValidateKey(s.S3.Prefix + "x"); err != nil || strings.HasPrefix(s.S3.Prefix, "/") {
