@@ -243,3 +243,46 @@ func TestDamagedReceivedPage(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterWidthsLibtiff writes B4, A3 and 16 pels/mm pages and checks
+// libtiff decodes exactly their pixels.
+func TestWriterWidthsLibtiff(t *testing.T) {
+	dir := t.TempDir()
+	var pages []*raster.Bitmap
+	for i, w := range []int{2048, 2432, 3456, 4864} {
+		bm := raster.New(w, 120+i)
+		bm.XRes, bm.YRes = 204, 196
+		if w > 2432 {
+			bm.XRes, bm.YRes = 408, 391
+		}
+		for y := 0; y < bm.Height; y++ {
+			for x := (y * 5) % 11; x < w; x += 1 + (x*y)%17 {
+				bm.Set(x, y, true)
+			}
+		}
+		pages = append(pages, bm)
+	}
+	for _, c := range []Coding{MH, MR, MMR} {
+		file := filepath.Join(dir, c.String()+".tif")
+		w, err := Create(file, WriterOptions{Coding: c, FillOrder: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pages {
+			if err := w.WritePage(p, PageMeta{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		tiffinfoClean(t, file)
+		ref := filepath.Join(dir, c.String()+"-ref.tif")
+		run(t, "tiffcp", "-c", "none", "-f", "msb2lsb", file, ref)
+		for i, img := range decodeAll(t, ref) {
+			if !raster.Equal(img.(*raster.Bitmap), pages[i]) {
+				t.Errorf("%v: page %d (%d wide): libtiff decodes different pixels", c, i+1, pages[i].Width)
+			}
+		}
+	}
+}
