@@ -16,7 +16,8 @@
 // frame is answered when the next one arrives (or 30 ms after it, if none
 // does): knowing its successor tells a lost frame (the successor keeps the
 // late frame's pace) from a frame that was merely sent late (the successor
-// is on time again). Each lost slot is answered from silence, so both
+// is on time again) or held up with others (the successor follows at
+// once: the sender stalled and is catching up). Each lost slot is answered from silence, so both
 // directions keep the switch's time; a frame arriving early or swapped is
 // still used, in the next free slot. This costs one frame (20 ms) of
 // latency, harmless to fax, and keeps reordered and late frames' content.
@@ -323,6 +324,11 @@ func (sl *slots) place(at, next time.Time) (fill int, early, newRun bool) {
 		// slot bounds this one's.
 		if sn := slotOf(next.Sub(sl.anchor)); s > sn-1 {
 			s = sn - 1
+		}
+		// Frames arriving back to back were queued at the sender (it
+		// stalled and is catching up): nothing was lost before this one.
+		if next.Sub(at) < FrameTime/4 && s > sl.last+1 {
+			s = sl.last + 1
 		}
 	}
 	if s <= sl.last {

@@ -25,7 +25,8 @@ func TestSlots(t *testing.T) {
 		{"sent 15 ms late", []float64{0, 20, 55, 60, 80}, []int{0, 0, 0, 0, 0}, 0, 1},
 		{"lost, then late", []float64{0, 20, 75, 80, 100}, []int{0, 0, 1, 0, 0}, 0, 1},
 		{"reordered pair", []float64{0, 20, 60, 60.1, 80}, []int{0, 0, 0, 0, 0}, 0, 1},
-		{"burst after a stall", []float64{0, 20, 80, 80.1, 80.2, 100}, []int{0, 0, 1, 0, 0, 0}, 2, 1},
+		{"burst after a stall", []float64{0, 20, 80, 80.1, 80.2, 100}, []int{0, 0, 0, 0, 0, 0}, 0, 1},
+		{"lost inside a stall", []float64{0, 20, 80, 80.1, 100}, []int{0, 0, 0, 1, 0}, 0, 1},
 		{"pause starts a new run", []float64{0, 20, 520, 540}, []int{0, 0, 0, 0}, 0, 2},
 		{"last frame alone", []float64{0, 20, 60}, []int{0, 0, 1}, 0, 1},
 	} {

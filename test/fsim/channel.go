@@ -27,6 +27,9 @@ type CallOptions struct {
 	Answer bool
 	// Peer is the caller's audio; nil is silence.
 	Peer Peer
+	// HangupAfter, if set, hangs the call up from the far end that long
+	// after it was answered (NORMAL_CLEARING), e.g. in the middle of a fax.
+	HangupAfter time.Duration
 }
 
 // Channel is one simulated call leg.
@@ -187,6 +190,27 @@ func (s *Server) NewInboundCall(o CallOptions) *Channel {
 		ch.fireAppLocked("CHANNEL_EXECUTE_COMPLETE", "answer", "", newUUID())
 	}
 	ch.parkLocked()
+	if o.HangupAfter > 0 {
+		go func() {
+			t := time.NewTicker(5 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-ch.done:
+					return
+				case <-s.done:
+					return
+				case <-t.C:
+				}
+				s.mu.Lock()
+				at := ch.answeredAt
+				if !at.IsZero() && time.Since(at) >= o.HangupAfter {
+					ch.hangupLocked("NORMAL_CLEARING")
+				}
+				s.mu.Unlock()
+			}
+		}()
+	}
 	return ch
 }
 
