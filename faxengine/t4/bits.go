@@ -13,9 +13,12 @@ type BitWriter struct {
 	n   uint   // number of pending bits, < 32 between calls
 }
 
-// WriteBits appends the low n bits of code (n <= 32), first bit first.
+// WriteBits appends the low n bits of code (n <= 32; code has no bits
+// above them), first bit first.
 func (w *BitWriter) WriteBits(code uint32, n uint) {
-	w.acc |= uint64(code) << (64 - n) >> w.n
+	// The masks tell the compiler the shifts are below 64 (for n = 0,
+	// code is 0 anyway).
+	w.acc |= uint64(code) << ((64 - n) & 63) >> (w.n & 63)
 	w.n += n
 	if w.n >= 32 {
 		w.buf = binary.BigEndian.AppendUint32(w.buf, uint32(w.acc>>32))

@@ -36,33 +36,31 @@ func addChange(dst []int32, x int) []int32 {
 func AppendChanges(dst []int32, row []byte, width int) []int32 {
 	nbytes := (width + 7) >> 3
 	row = row[:nbytes]
-	var flip uint64 // 0 while in a white run, all ones in a black run
-	for x := 0; x < width; {
-		// The 64 pels from x's byte, XORed with the current colour, pels
-		// before x shifted out: the next change is the first one bit.
-		i := x >> 3
+	var last uint64 // the pel before the current word (1 = black)
+	for i := 0; i < nbytes; i += 8 {
 		var w uint64
 		if i+8 <= nbytes {
-			w = binary.BigEndian.Uint64(row[i:]) ^ flip
+			w = binary.BigEndian.Uint64(row[i:])
 		} else {
 			for k := 0; k < 8; k++ {
 				w <<= 8
 				if i+k < nbytes {
-					w |= uint64(row[i+k] ^ byte(flip))
+					w |= uint64(row[i+k])
 				}
 			}
 		}
-		w <<= uint(x & 7)
-		if w == 0 {
-			x = (i + 8) << 3
-			continue
+		// A one bit wherever a pel differs from the pel before it.
+		t := w ^ (w>>1 | last<<63)
+		last = w & 1
+		for t != 0 {
+			z := bits.LeadingZeros64(t)
+			x := i<<3 + z
+			if x >= width {
+				return terminate(dst, width)
+			}
+			dst = append(dst, int32(x))
+			t ^= 1 << 63 >> uint(z)
 		}
-		x += bits.LeadingZeros64(w)
-		if x >= width {
-			break
-		}
-		dst = append(dst, int32(x))
-		flip = ^flip
 	}
 	return terminate(dst, width)
 }
