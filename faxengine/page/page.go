@@ -163,6 +163,11 @@ const (
 	Unlimited
 )
 
+// MaxFitRows bounds the rows Fit makes of one document page (before
+// splitting), so that no resolution, however absurd, makes it allocate
+// more than 40 MB: 65536 rows is over 4 m at 391 lines per inch.
+const MaxFitRows = 1 << 16
+
 // MaxUnlimitedRows bounds an "unlimited" page (about 1 m at 15.4
 // lines/mm; T.4 sets no limit, receivers' memory does).
 const MaxUnlimitedRows = 16384
@@ -322,8 +327,8 @@ func makePlan(w, h int, xres, yres float64, bilevel bool, o Options) (plan, erro
 		cw *= float64(pl.maxRows) / ch
 		ch = float64(pl.maxRows)
 	}
-	if ch*float64(pl.outW) > 1<<28 {
-		return plan{}, fmt.Errorf("page: a %dx%d page at %gx%g dpi fits to %dx%.0f pels: too large", w, h, xres, yres, pl.outW, ch)
+	if ch > MaxFitRows {
+		return plan{}, fmt.Errorf("page: a %dx%d page at %gx%g dpi fits to %dx%.0f pels: longer than %d rows", w, h, xres, yres, pl.outW, ch, MaxFitRows)
 	}
 	pl.cw, pl.ch = max(int(math.Round(cw)), 1), max(int(math.Round(ch)), 1)
 	return pl, nil

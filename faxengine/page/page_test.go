@@ -350,7 +350,47 @@ func TestCountMatchesFit(t *testing.T) {
 			t.Errorf("%+v: Count %d (%v), Fit made %d", tc, n, err, len(pages))
 		}
 	}
-	if _, err := Count(10, 1<<20, 1000, 0.001, true, Options{}); err == nil {
+	if _, err := Count(10, 1<<16, 1000, 0.001, true, Options{}); err == nil {
 		t.Error("absurd resolution accepted")
 	}
+}
+
+// FuzzFit checks that no geometry or resolution makes Fit panic, and that
+// its pages are fax pages.
+func FuzzFit(f *testing.F) {
+	f.Add(uint16(1728), uint16(100), 204.0, 98.0, uint8(0))
+	f.Add(uint16(300), uint16(3000), 0.0, 0.0, uint8(0xff))
+	f.Add(uint16(1), uint16(1), 1e-300, 1e300, uint8(3))
+	f.Fuzz(func(t *testing.T, w, h uint16, xres, yres float64, opt uint8) {
+		w, h = w%1500+1, h%1500+1
+		o := Options{
+			Width:     Width(opt % 4),
+			Length:    Length(opt >> 2 % 3),
+			LongPages: LongPolicy(opt >> 4 % 2),
+			Method:    Method(opt >> 5 % 2),
+		}
+		if opt&0x80 != 0 {
+			o.Resolution = Resolutions[int(opt)%len(Resolutions)]
+		}
+		var img image.Image = pattern(int(w), int(h))
+		if opt&0x40 != 0 {
+			img = image.NewGray(image.Rect(0, 0, int(w), int(h)))
+		}
+		n, err := Count(int(w), int(h), xres, yres, opt&0x40 == 0, o)
+		if err != nil || n > 2 {
+			return // valid but slow to fuzz
+		}
+		pages, err := Fit(img, xres, yres, o)
+		if err != nil {
+			t.Fatalf("Count accepted what Fit refuses: %v", err)
+		}
+		if len(pages) != n {
+			t.Fatalf("Count %d, Fit %d pages", n, len(pages))
+		}
+		for _, p := range pages {
+			if faxWidth(p.Width, p.XRes) == 0 || p.Height < 1 || p.Height > MaxUnlimitedRows {
+				t.Fatalf("%dx%d at %vx%v %+v: page %dx%d at %vx%v", w, h, xres, yres, o, p.Width, p.Height, p.XRes, p.YRes)
+			}
+		}
+	})
 }
