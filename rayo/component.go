@@ -13,6 +13,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/rayofax/rayofax/eslbridge"
 	"github.com/rayofax/rayofax/faxengine"
 	"github.com/rayofax/rayofax/faxengine/tone"
 	"github.com/rayofax/rayofax/rayo/wire"
@@ -67,11 +68,8 @@ func (c *call) startComponent(st stanza, cmd wire.Command) (*wire.Element, *wire
 			Text: "the call must be answered first: rayofax has no early media"}
 	}
 	if sf, ok := cmd.(*wire.SendFax); ok {
-		for _, d := range sf.Documents[1:] {
-			if d.Identity != sf.Documents[0].Identity {
-				return nil, &wire.Error{Type: wire.Modify, Condition: wire.FeatureNotImplemented,
-					Text: "documents with different identities cannot go in one fax call"}
-			}
+		if _, err := sendIdentity(sf); err != nil {
+			return nil, err
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
@@ -135,9 +133,16 @@ func (s *Server) faxOptions(k *component, ident string) faxengine.Options {
 	if ident == "" {
 		ident = s.cfg.Fax.Ident
 	}
+	k.c.mu.Lock()
+	outbound := k.c.sw != nil && k.c.sw.Direction == eslbridge.Outbound
+	k.c.mu.Unlock()
 	return faxengine.Options{
-		Ident: ident, NoECM: s.cfg.Fax.NoECM, MaxRate: s.cfg.Fax.MaxRate, NoV17: s.cfg.Fax.NoV17,
-		OnEvent: faxEventLogger(k.log),
+		// On a call we placed we are the calling terminal (CNG); on one
+		// we answered, the called one (CED).
+		Caller: outbound,
+		Ident:  ident, NoECM: s.cfg.Fax.NoECM, MaxRate: s.cfg.Fax.MaxRate, NoV17: s.cfg.Fax.NoV17,
+		OnEvent:    faxEventLogger(k.log),
+		FrameTrace: k.log.Enabled(context.Background(), slog.LevelDebug),
 	}
 }
 
@@ -192,7 +197,8 @@ func (k *component) runSend(cm *callMedia, cmd *wire.SendFax) {
 		}
 		parts = append(parts, faxengine.Part{Path: doc.Path, Pages: d.PagesRaw, Header: h})
 	}
-	opts := k.c.s.faxOptions(k, cmd.Documents[0].Identity)
+	ident, _ := sendIdentity(cmd)
+	opts := k.c.s.faxOptions(k, ident)
 	pages, err := faxengine.LoadDocuments(parts, opts)
 	if err != nil {
 		fail(err.Error())
@@ -402,4 +408,22 @@ func (s *Server) componentCommand(st stanza, payload *wire.Element, cmd wire.Com
 	k.log.Info("rayo: stop command", "client", st.from.String())
 	k.requestStop()
 	s.replyResult(st, nil)
+}
+
+// sendIdentity returns the identity the documents of a sendfax name. A fax
+// call has one identity (TSI), so documents that name different ones are
+// refused rather than sent under one of them.
+func sendIdentity(sf *wire.SendFax) (string, *wire.Error) {
+	ident := ""
+	for _, d := range sf.Documents {
+		if d.Identity == "" {
+			continue
+		}
+		if ident != "" && d.Identity != ident {
+			return "", &wire.Error{Type: wire.Modify, Condition: wire.FeatureNotImplemented,
+				Text: "documents with different identities cannot go in one fax call"}
+		}
+		ident = d.Identity
+	}
+	return ident, nil
 }
