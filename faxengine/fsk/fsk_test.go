@@ -2,8 +2,10 @@ package fsk
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
+	"github.com/rayofax/rayofax/faxengine/dsp"
 	"github.com/rayofax/rayofax/faxengine/modem"
 	"github.com/rayofax/rayofax/test/linesim"
 )
@@ -109,7 +111,7 @@ func TestLoopback(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sig := modulate(&sliceSource{lead: 40, tail: 20, data: data}, tc.lvl)
 			sig = append(make([]int16, 800), sig...)
-			sig = append(sig, make([]int16, 800)...)
+			sig = append(sig, make([]int16, 2400)...) // carrier off takes some 100 ms in noise
 			line := linesim.New(tc.cfg)
 			in := line.Process(nil, sig)
 			in = line.Flush(in)
@@ -122,7 +124,7 @@ func TestLoopback(t *testing.T) {
 			if errs != 0 {
 				t.Errorf("%d bit errors (at %d of %d bits), status %v", errs, at, len(rec.bits), rec.status)
 			}
-			if tc.cfg.NoiseDBm0 == linesim.NoNoise && fmt.Sprint(rec.status) != fmt.Sprint([]modem.Status{modem.CarrierUp, modem.CarrierDown}) {
+			if fmt.Sprint(rec.status) != fmt.Sprint([]modem.Status{modem.CarrierUp, modem.CarrierDown}) {
 				t.Errorf("status %v, want carrier up, down", rec.status)
 			}
 		})
@@ -156,8 +158,9 @@ func TestNoSlipAtLowSNR(t *testing.T) {
 	}
 }
 
-// TestSignalStartsUnderNoise: noise loud enough to hold the carrier up, then
-// a V.21 signal at an arbitrary bit phase: the timing loop must find it.
+// TestSignalStartsUnderNoise: loud noise, which must not bring the carrier
+// up, then a V.21 signal at an arbitrary bit phase: the timing loop must
+// find it.
 func TestSignalStartsUnderNoise(t *testing.T) {
 	data := prbs(1000, 0x777)
 	for _, offset := range []int{0, 7, 13, 20} {
@@ -167,14 +170,44 @@ func TestSignalStartsUnderNoise(t *testing.T) {
 		rec := &recorder{}
 		rx := NewReceiver(rec)
 		rx.Process(in[:8000])
-		if !rx.Carrier() {
-			t.Fatal("noise at -28 dBm0 should hold the carrier up")
+		if rx.Carrier() {
+			t.Fatal("noise alone brought the carrier up")
 		}
 		rx.Process(in[8000:])
 		// After 150 bits the loop must have locked.
 		want := data[150:]
 		if at, errs := bestMatch(want, rec.bits); errs != 0 {
 			t.Errorf("offset %d: %d errors after acquisition (at %d)", offset, errs, at)
+		}
+	}
+}
+
+// TestCarrierIgnoresOtherSignals: noise, call tones and V.21 channel 1 must
+// not bring up the channel 2 carrier, though they put energy in its band.
+func TestCarrierIgnoresOtherSignals(t *testing.T) {
+	tone := func(hz, dbm0 float64) []int16 {
+		a := dsp.SineAmplitude(dbm0)
+		out := make([]int16, 16000)
+		for i := range out {
+			out[i] = int16(a * math.Sin(2*math.Pi*hz*float64(i)/8000))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		sig  []int16
+	}{
+		{"noise -20 dBm0", linesim.New(linesim.Config{NoiseDBm0: -20, Seed: 1}).Process(nil, make([]int16, 16000))},
+		{"noise 0 dBm0", linesim.New(linesim.Config{NoiseDBm0: 0, Seed: 2}).Process(nil, make([]int16, 16000))},
+		{"CED", tone(2100, 0)},
+		{"CNG", tone(1100, 0)},
+		{"V.21 ch1 mark", tone(980, 0)},
+		{"V.21 ch1 space", tone(1180, 0)},
+	} {
+		rec := &recorder{}
+		NewReceiver(rec).Process(tc.sig)
+		if len(rec.status) != 0 {
+			t.Errorf("%s: status %v", tc.name, rec.status)
 		}
 	}
 }

@@ -44,6 +44,15 @@ const (
 	DefaultOnLevel  = -45.0 // dBm0
 	DefaultOffLevel = -48.0 // dBm0
 
+	// The in-band share of the whole-band power (both averaged over some
+	// 30 ms) must be at least onPurity to bring the carrier up and stay
+	// above offPurity to hold it: a V.21 signal has nearly all its power in
+	// band, white noise about an eighth, CED, CNG, V.21 channel 1 or speech
+	// far less. So noise alone does not hold the carrier up, yet a V.21
+	// signal is heard down to some -5 dB SNR.
+	onPurity  = 0.3
+	offPurity = 0.22
+
 	onDelay  = 40  // samples above the on threshold before carrier up (5 ms)
 	offDelay = 240 // samples below the off threshold before carrier down (30 ms), so a 20 ms drop-out keeps the bit clock
 )
@@ -80,6 +89,7 @@ type Receiver struct {
 	// Carrier detection on the in-band energy.
 	power      float64 // smoothed correlator energy
 	slow       float64 // the same, smoothed over some 30 ms
+	total      float64 // whole-band power, in the same units as slow
 	onThresh   float64
 	offThresh  float64
 	carrier    bool
@@ -140,7 +150,7 @@ func (r *Receiver) Reset() {
 	r.win = [winLen][4]int32{}
 	r.sum = [4]int32{}
 	r.wpos, r.osc = 0, 0
-	r.power, r.slow = 0, 0
+	r.power, r.slow, r.total = 0, 0, 0
 	r.eyeMean, r.eyeMS = 0, 0
 	r.carrier = false
 	r.holdCount = 0
@@ -202,7 +212,7 @@ func (r *Receiver) Process(src []int16) {
 		m0, m1, s0, s1 := int64(sum[0]), int64(sum[1]), int64(sum[2]), int64(sum[3])
 		mark := m0*m0 + m1*m1
 		space := s0*s0 + s1*s1
-		r.step(mark-space, mark+space)
+		r.step(mark-space, mark+space, x)
 	}
 	r.sum = sum
 	r.wpos, r.osc = wpos, osc
@@ -210,12 +220,14 @@ func (r *Receiver) Process(src []int16) {
 
 // step runs carrier detection and bit timing for one sample, given the
 // decision metric d (> 0 for mark) and the in-band energy e.
-func (r *Receiver) step(d, e int64) {
+func (r *Receiver) step(d, e int64, x int32) {
 	fe := float64(e)
 	r.power += (fe - r.power) * (1.0 / 32)
 	r.slow += (fe - r.slow) * (1.0 / 256)
+	fx := float64(x)
+	r.total += (fx*fx*energyPerMeanSquare - r.total) * (1.0 / 256)
 	if !r.carrier {
-		if r.power > r.onThresh {
+		if r.power > r.onThresh && r.slow > onPurity*r.total {
 			if r.holdCount++; r.holdCount >= onDelay {
 				r.carrier = true
 				r.holdCount = 0
@@ -230,7 +242,7 @@ func (r *Receiver) step(d, e int64) {
 		}
 		return
 	}
-	if r.power < r.offThresh {
+	if r.power < r.offThresh || r.slow < offPurity*r.total {
 		if r.holdCount++; r.holdCount >= offDelay {
 			r.carrier = false
 			r.holdCount = 0
