@@ -41,10 +41,23 @@ var convNext [8][4]uint8
 
 func convY0(s int) int { return s & 1 }
 
+// branch is a way into a trellis state: from state pred with input y,
+// sending a point of subset sub (Y2 Y1 Y0); from is pred<<2 | y.
+type branch struct{ pred, sub, from uint8 }
+
+// convPred lists, for each state, the four branches into it.
+var convPred [8][4]branch
+
 func init() {
+	var k [8]int
 	for s := 0; s < 8; s++ {
 		for y := 0; y < 4; y++ {
-			convNext[s][y] = uint8(convStep(s, y))
+			t := convStep(s, y)
+			convNext[s][y] = uint8(t)
+			if k[t] < 4 {
+				convPred[t][k[t]] = branch{pred: uint8(s), sub: uint8(y<<1 | convY0(s)), from: uint8(s<<2 | y)}
+			}
+			k[t]++
 		}
 	}
 }

@@ -213,7 +213,7 @@ func TestViterbiMatchesBruteForce(t *testing.T) {
 		var num [8]uint8
 		for _, z := range rx {
 			sl.slice(z, &dist, &num)
-			if _, ok := v.push(&dist, &num); ok {
+			if out := v.push(&dist, &num); len(out) != 0 {
 				t.Fatal("decoded before depth symbols")
 			}
 		}
@@ -242,9 +242,7 @@ func decodeErrors(bits, depth, n int, sigma float64, seed uint64) int {
 	var got []int
 	for _, z := range rx {
 		sl.slice(z, &dist, &num)
-		if s, ok := v.push(&dist, &num); ok {
-			got = append(got, s)
-		}
+		got = append(got, v.push(&dist, &num)...)
 	}
 	got = v.flush(got)
 	errs := 0
@@ -286,5 +284,31 @@ func TestTracebackDepth(t *testing.T) {
 	}
 	if short := decodeErrors(6, 4, n, sigma, 11); short <= long {
 		t.Errorf("depth 4 (%d errors) no worse than depth %d (%d)", short, maxDepth, long)
+	}
+}
+
+// TestSlicerMatchesSlow holds the grid slicer to the obvious one, inside the
+// constellation and a little beyond it.
+func TestSlicerMatchesSlow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, bits := range []int{6, 5, 4, 3} {
+		s := newSlicer(bits)
+		for k := range s.candN {
+			for sub := range s.candN[k] {
+				if s.candN[k][sub] == maxCand {
+					t.Fatalf("bits %d: a cell has %d candidates for a subset: raise maxCand", bits, maxCand)
+				}
+			}
+		}
+		for i := 0; i < 200000; i++ {
+			z := complex(rng.Float64()*24-12, rng.Float64()*24-12)
+			var d1, d2 [8]float64
+			var n1, n2 [8]uint8
+			b1 := s.slice(z, &d1, &n1)
+			b2 := slowSlice(s.all, z, &d2, &n2)
+			if d1 != d2 || b1 != b2 && abs2(s.all[b1]-z) != abs2(s.all[b2]-z) {
+				t.Fatalf("bits %d, z %v: grid %v %v %d, slow %v %v %d", bits, z, d1, n1, b1, d2, n2, b2)
+			}
+		}
 	}
 }

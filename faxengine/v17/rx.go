@@ -24,15 +24,15 @@ type RxConfig struct {
 // filter at instants half a symbol apart, set by the symbol timing loop.
 const (
 	rxBeta   = 0.25
-	rxHalf   = 14 // taps either side of the interpolation instant
+	rxHalf   = 12 // taps either side of the interpolation instant
 	rxTaps   = 2 * rxHalf
 	rxPhases = 64
 	rxRing   = 64 // input history, a power of two > rxTaps
 
 	halfStep = 8000.0 / (2 * BaudRate) // input samples per half symbol
 
-	eqTaps   = 25 // half-symbol spaced equaliser taps
-	eqCentre = 12 // an even tap: the equaliser delays by 6 symbols
+	eqTaps   = 17 // half-symbol spaced equaliser taps
+	eqCentre = 8  // an even tap: the equaliser delays by 4 symbols
 	eqRing   = 64
 
 	trainEnergy = 40.0 // |A|², the energy of each training symbol
@@ -94,12 +94,12 @@ const (
 
 // Carrier detection thresholds and timing.
 const (
-	carrierOnDBm0  = -47.0
-	carrierOffDBm0 = -52.0
-	carrierOffDrop = 10.0 // dB below the trained level counts as off
-	carrierOffHold = 400  // samples (50 ms) the power must stay down: rides out 20 ms gaps
-	decideAt       = seg2ShortSymbols
-	decideLen      = 8
+	carrierOnDBm0   = -47.0
+	carrierOffDBm0  = -52.0
+	carrierOffRatio = 0.1 // power 10 dB below the trained level counts as off
+	carrierOffHold  = 400 // samples (50 ms) the power must stay down: rides out 20 ms gaps
+	decideAt        = seg2ShortSymbols
+	decideLen       = 8
 )
 
 // Receiver is a V.17 receiver. It implements modem.Receiver.
@@ -126,8 +126,8 @@ type Receiver struct {
 	half bool    // the next instant is a symbol centre
 
 	// carrier
-	theta float64 // correction phase, radians
-	omega float64 // correction frequency, radians per symbol
+	rot   complex128 // e^-jθ, θ the correction phase
+	omega float64    // correction frequency, radians per symbol
 
 	// timing loop
 	drift float64 // samples per symbol
@@ -265,7 +265,7 @@ func (r *Receiver) carrier() {
 	default:
 		off := r.offLevel
 		if r.state == rxData {
-			off = math.Max(off, r.level*math.Pow(10, -carrierOffDrop/10))
+			off = math.Max(off, r.level*carrierOffRatio)
 		}
 		if r.power >= off {
 			r.offCount = 0
@@ -293,7 +293,7 @@ func (r *Receiver) start() {
 	}
 	r.pos = float64(r.n) + rxHalf // allow a full filter span of history
 	r.half = false
-	r.theta = 0
+	r.rot = 1
 	r.omega = 0
 	if r.haveEq {
 		r.omega = r.trainedOm
@@ -328,14 +328,8 @@ func (r *Receiver) instant() {
 	}
 	// The front end mixed with the nominal carrier; turn back by the
 	// estimated offset and phase.
-	sn, cs := math.Sincos(r.theta)
-	z := complex(re*cs+im*sn, im*cs-re*sn)
-	r.theta += r.omega / 2
-	if r.theta > math.Pi {
-		r.theta -= 2 * math.Pi
-	} else if r.theta < -math.Pi {
-		r.theta += 2 * math.Pi
-	}
+	z := complex(re, im) * r.rot
+	r.turn(r.omega / 2)
 
 	centre := r.half
 	r.half = !r.half
@@ -416,8 +410,15 @@ func (r *Receiver) track(y, want complex128, kp, ki float64) {
 	// The phase error, weighted by the point's energy: outer points, whose
 	// angle is measured best, count most.
 	e := (imag(y)*real(want) - real(y)*imag(want)) / trainEnergy
-	r.theta += kp * e
+	r.turn(kp * e)
 	r.omega += ki * e
+}
+
+// turn adds d (a small angle) to the correction phase.
+func (r *Receiver) turn(d float64) {
+	// e^-jd to second order: the error, d³/6, is below 1e-6 for the
+	// steps the loops take.
+	r.rot *= complex(1-d*d/2, -d)
 }
 
 // rotateEq turns the equaliser history by -phi, after a carrier phase step.
@@ -434,6 +435,8 @@ func abs2(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
 // symbol handles one symbol-centre sample.
 func (r *Receiver) symbol() {
 	r.count++
+	// Keep |rot| at 1 against the rounding of the small-angle steps.
+	r.rot *= complex((3-abs2(r.rot))/2, 0)
 	switch r.state {
 	case rxSeg1:
 		r.seg1()
@@ -513,7 +516,8 @@ func (r *Receiver) beginTrain() {
 	if debugf != nil {
 		debugf("jump at count %d run %d: phase %.3f omega %.5f gain %.4g drift %.5f", r.count, r.run, phi, r.omega, r.gain, r.drift)
 	}
-	r.theta += phi
+	sn, cs := math.Sincos(-phi)
+	r.rot *= complex(cs, sn)
 	r.rotateEq(phi)
 	r.state = rxTrain
 	r.ti = 1
@@ -617,7 +621,7 @@ func (r *Receiver) data() {
 	d := r.decode(y)
 	err := d - y
 	if debugf != nil && r.count < 200 {
-		debugf("data %d: err %.3f y %.2f d %.0f theta %.3f omega %.5f pos-frac %.3f", r.count, abs2(err), y, d, r.theta, r.omega, r.drift)
+		debugf("data %d: err %.3f y %.2f d %.0f omega %.5f pos-frac %.3f", r.count, abs2(err), y, d, r.omega, r.drift)
 	}
 	r.adapt(err, 0.01)
 	r.track(y, d, 0.05, 0.0005)
@@ -631,7 +635,7 @@ func (r *Receiver) data() {
 // bits that come out, and returns the nearest point to y.
 func (r *Receiver) decode(y complex128) complex128 {
 	near := r.sl.slice(y, &r.dist, &r.num)
-	if sym, ok := r.vit.push(&r.dist, &r.num); ok {
+	for _, sym := range r.vit.push(&r.dist, &r.num) {
 		yy := sym >> 1 & 3
 		q := (sym>>3)<<2 | diffDecode(r.diff, yy)
 		r.diff = yy

@@ -74,7 +74,9 @@ type Transmitter struct {
 	enc   encoder
 	abcd  int // index of the last training symbol in abcd
 
-	hist  [txSpan]complex128 // newest symbol first... as a ring, see push
+	// The last txSpan symbols, newest at hist[hpos], stored twice over so
+	// that hist[hpos:hpos+txSpan] runs newest to oldest without wrapping.
+	hist  [2 * txSpan]complex128
 	hpos  int
 	phase int // in tenths of a symbol since the newest symbol
 	n     int // samples sent, for the carrier
@@ -128,7 +130,7 @@ func (t *Transmitter) Restart(cfg TxConfig) error {
 		t.enc.diff = 0
 	}
 	t.abcd = 0
-	t.hist = [txSpan]complex128{}
+	t.hist = [2 * txSpan]complex128{}
 	t.hpos = 0
 	t.phase = 0
 	t.n = 0
@@ -150,18 +152,16 @@ func (t *Transmitter) Fill(dst []int16) int {
 			if t.hpos < 0 {
 				t.hpos = txSpan - 1
 			}
-			t.hist[t.hpos] = t.symbol()
+			p := t.symbol()
+			t.hist[t.hpos] = p
+			t.hist[t.hpos+txSpan] = p
 		}
 		// Pulse shaping at baseband, then onto the carrier.
 		h := &txFilter[t.phase]
 		var re, im float64
-		k := t.hpos
-		for j := 0; j < txSpan; j++ {
-			re += h[j] * real(t.hist[k])
-			im += h[j] * imag(t.hist[k])
-			if k++; k == txSpan {
-				k = 0
-			}
+		for j, p := range t.hist[t.hpos : t.hpos+txSpan] {
+			re += h[j] * real(p)
+			im += h[j] * imag(p)
 		}
 		c := t.n % carrierPeriod
 		t.n = c + 1

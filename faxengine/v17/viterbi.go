@@ -6,35 +6,95 @@ import "math"
 const maxDepth = 64
 
 // DefaultDepth is the traceback depth, in symbols, of the receiver's Viterbi
-// decoder. TestTracebackDepth measures the bit error rate against depth:
-// beyond 24 symbols (about five constraint lengths) the gain is below
-// measurement noise, while the decoding delay, and the cost of each
-// traceback, keep growing. It is also well inside the 32 symbols of ones a
+// decoder: each symbol is decided with at least this many symbols after it
+// (24 to 31, as decisions come in batches of 8). TestTracebackDepth measures
+// the error rate against depth: beyond 24 symbols (about five constraint
+// lengths) the gain is below measurement noise, while the decoding delay
+// keeps growing. The delay stays within the 32 symbols of ones a
 // transmitter sends after its data, so the last data bits come out before
-// the carrier drops.
+// the signal ends.
 const DefaultDepth = 24
 
 // slicer finds, for a received point, the nearest point of each of the eight
 // subsets of a constellation (the subset is Y2 Y1 Y0, the low three bits of
-// the symbol number).
+// the symbol number). Rather than measure the distance to every point, it
+// looks up the received point's cell in a grid of unit squares, which lists
+// for each subset the few points that can be nearest to anything in the
+// cell.
 type slicer struct {
-	per  int // points per subset
-	pts  [8][16]complex128
-	nums [8][16]uint8
-	all  []complex128
+	all []complex128
+	// cand[cell][sub] holds up to maxCand symbol numbers; candN the count.
+	cand  [][8][maxCand]uint8
+	candN [][8]uint8
 }
+
+const (
+	gridHalf = 12 // the grid covers [-12, 12) in both axes
+	gridSize = 2 * gridHalf
+	maxCand  = 6
+)
 
 func newSlicer(bits int) *slicer {
 	c := constellation(bits)
-	s := &slicer{per: len(c) / 8, all: c}
-	var k [8]int
-	for i, p := range c {
-		sub := i & 7
-		s.pts[sub][k[sub]] = p
-		s.nums[sub][k[sub]] = uint8(i)
-		k[sub]++
+	s := &slicer{
+		all:   c,
+		cand:  make([][8][maxCand]uint8, gridSize*gridSize),
+		candN: make([][8]uint8, gridSize*gridSize),
+	}
+	// Sample each cell densely (edges included) and keep every point that
+	// is nearest in its subset somewhere.
+	const steps = 12
+	for cy := 0; cy < gridSize; cy++ {
+		for cx := 0; cx < gridSize; cx++ {
+			cell := cy*gridSize + cx
+			for i := 0; i <= steps; i++ {
+				for j := 0; j <= steps; j++ {
+					z := complex(float64(cx-gridHalf)+float64(i)/steps, float64(cy-gridHalf)+float64(j)/steps)
+					var dist [8]float64
+					var num [8]uint8
+					slowSlice(c, z, &dist, &num)
+					for sub := 0; sub < 8; sub++ {
+						s.addCand(cell, sub, num[sub])
+					}
+				}
+			}
+		}
 	}
 	return s
+}
+
+func (s *slicer) addCand(cell, sub int, n uint8) {
+	k := int(s.candN[cell][sub])
+	for _, m := range s.cand[cell][sub][:k] {
+		if m == n {
+			return
+		}
+	}
+	if k < maxCand {
+		s.cand[cell][sub][k] = n
+		s.candN[cell][sub]++
+	}
+}
+
+// slowSlice is the obvious version of slice: every point is measured.
+func slowSlice(c []complex128, z complex128, dist *[8]float64, num *[8]uint8) int {
+	zr, zi := real(z), imag(z)
+	for i := range dist {
+		dist[i] = math.Inf(1)
+	}
+	best, bestD := 0, math.Inf(1)
+	for i, p := range c {
+		dr, di := real(p)-zr, imag(p)-zi
+		d := dr*dr + di*di
+		if sub := i & 7; d < dist[sub] {
+			dist[sub] = d
+			num[sub] = uint8(i)
+		}
+		if d < bestD {
+			best, bestD = i, d
+		}
+	}
+	return best
 }
 
 // slice fills dist with the squared distance from z to the nearest point of
@@ -42,70 +102,91 @@ func newSlicer(bits int) *slicer {
 // number of the nearest point overall.
 func (s *slicer) slice(z complex128, dist *[8]float64, num *[8]uint8) int {
 	zr, zi := real(z), imag(z)
+	// Truncation is floor once shifted non-negative.
+	fx := min(max(zr+gridHalf, 0), gridSize-1)
+	fy := min(max(zi+gridHalf, 0), gridSize-1)
+	cell := int(fy)*gridSize + int(fx)
+	cand := &s.cand[cell]
+	candN := &s.candN[cell]
 	best, bestD := 0, math.Inf(1)
 	for sub := 0; sub < 8; sub++ {
-		pts := s.pts[sub][:s.per]
-		d0, k0 := math.Inf(1), 0
-		for k, p := range pts {
+		c := &cand[sub]
+		n0 := c[0]
+		p := s.all[n0]
+		dr, di := real(p)-zr, imag(p)-zi
+		d0 := dr*dr + di*di
+		for _, n := range c[1:candN[sub]] {
+			p := s.all[n]
 			dr, di := real(p)-zr, imag(p)-zi
 			if d := dr*dr + di*di; d < d0 {
-				d0, k0 = d, k
+				d0, n0 = d, n
 			}
 		}
 		dist[sub] = d0
-		num[sub] = s.nums[sub][k0]
+		num[sub] = n0
 		if d0 < bestD {
-			best, bestD = int(num[sub]), d0
+			best, bestD = int(n0), d0
 		}
 	}
 	return best
 }
 
 // viterbi is a maximum-likelihood sequence decoder for the V.17 trellis
-// code: eight states, each reached from four predecessors.
+// code: eight states, each reached from four predecessors. It decides
+// symbols in batches of batch: every batch symbols it traces back once
+// through depth+batch-1 symbols and outputs the oldest batch of them, so
+// each symbol is decided with at least depth symbols after it, at an
+// eighth of the cost of tracing back for every symbol.
 type viterbi struct {
 	depth  int
 	metric [8]float64
 	// Per symbol, in a ring: for each state the surviving predecessor and
 	// input (pred<<2 | Y2Y1), and the nearest point of each subset.
-	from [maxDepth][8]uint8
-	num  [maxDepth][8]uint8
+	from [ringLen][8]uint8
+	num  [ringLen][8]uint8
 	pos  int // ring slot of the next symbol
 	n    int // symbols pushed since reset
+	done int // symbols decided since reset
+	out  [batch]int
 }
 
+const (
+	batch   = 8
+	ringLen = 128 // > maxDepth + batch
+)
+
 func (v *viterbi) reset(depth int) {
-	if depth < 1 {
-		depth = 1
-	}
-	if depth > maxDepth {
-		depth = maxDepth
-	}
-	*v = viterbi{depth: depth}
+	v.depth = min(max(depth, 1), maxDepth)
+	v.metric = [8]float64{}
+	v.pos, v.n, v.done = 0, 0, 0
 }
 
 // push adds one received symbol, given as the distance to and the number of
-// the nearest point of each subset. Once depth symbols are in, it returns
-// the decoded symbol number of the symbol depth-1 symbols before this one.
-func (v *viterbi) push(dist *[8]float64, num *[8]uint8) (sym int, ok bool) {
+// the nearest point of each subset, and returns the symbols decided by it
+// (oldest first; often none), valid until the next call.
+func (v *viterbi) push(dist *[8]float64, num *[8]uint8) []int {
 	var next [8]float64
 	var from [8]uint8
-	for i := range next {
-		next[i] = math.Inf(1)
-	}
-	for s := 0; s < 8; s++ {
-		m := v.metric[s]
-		y0 := s & 1
-		for y := 0; y < 4; y++ {
-			t := convNext[s][y]
-			if c := m + dist[y<<1|y0]; c < next[t] {
-				next[t] = c
-				from[t] = uint8(s<<2 | y)
-			}
+	for t := range next {
+		b := &convPred[t]
+		m0 := v.metric[b[0].pred] + dist[b[0].sub]
+		m1 := v.metric[b[1].pred] + dist[b[1].sub]
+		m2 := v.metric[b[2].pred] + dist[b[2].sub]
+		m3 := v.metric[b[3].pred] + dist[b[3].sub]
+		m, f := m0, b[0].from
+		if m1 < m {
+			m, f = m1, b[1].from
 		}
+		if m2 < m {
+			m, f = m2, b[2].from
+		}
+		if m3 < m {
+			m, f = m3, b[3].from
+		}
+		next[t], from[t] = m, f
 	}
 	// Keep metrics small: subtract the best, which also finds the state
-	// the traceback starts from.
+	// a traceback starts from.
 	best, bm := 0, next[0]
 	for s := 1; s < 8; s++ {
 		if next[s] < bm {
@@ -118,44 +199,37 @@ func (v *viterbi) push(dist *[8]float64, num *[8]uint8) (sym int, ok bool) {
 	v.from[v.pos] = from
 	v.num[v.pos] = *num
 	slot := v.pos
-	v.pos++
-	if v.pos == maxDepth {
+	if v.pos++; v.pos == ringLen {
 		v.pos = 0
 	}
 	v.n++
-	if v.n < v.depth {
-		return 0, false
+	if v.n-v.done < v.depth+batch-1 {
+		return nil
 	}
-	return v.trace(best, slot, v.depth), true
+	return v.decide(best, slot, v.n-v.done, batch)
 }
 
-// trace follows survivors back from state st at ring slot slot over k
-// symbols and returns the symbol decoded at the last of them.
-func (v *viterbi) trace(st, slot, k int) int {
-	var f uint8
-	for {
-		f = v.from[slot][st]
-		k--
-		if k == 0 {
-			break
+// decide traces back from state st at ring slot slot through span symbols
+// and returns the oldest k of them.
+func (v *viterbi) decide(st, slot, span, k int) []int {
+	for age := 0; age < span; age++ {
+		f := v.from[slot][st]
+		pred, y := int(f>>2), int(f&3)
+		if i := span - 1 - age; i < k {
+			v.out[i] = int(v.num[slot][y<<1|pred&1])
 		}
-		st = int(f >> 2)
-		slot--
-		if slot < 0 {
-			slot = maxDepth - 1
+		st = pred
+		if slot--; slot < 0 {
+			slot = ringLen - 1
 		}
 	}
-	pred, y := int(f>>2), int(f&3)
-	return int(v.num[slot][y<<1|pred&1])
+	v.done += k
+	return v.out[:k]
 }
 
-// flush decodes the symbols still held (up to depth-1 of them, or all when
-// fewer than depth were pushed), oldest first, appending them to out.
+// flush decides every symbol still held, oldest first, appending them to
+// out.
 func (v *viterbi) flush(out []int) []int {
-	held := v.depth - 1
-	if v.n < v.depth {
-		held = v.n
-	}
 	best := 0
 	for s := 1; s < 8; s++ {
 		if v.metric[s] < v.metric[best] {
@@ -164,10 +238,11 @@ func (v *viterbi) flush(out []int) []int {
 	}
 	last := v.pos - 1
 	if last < 0 {
-		last = maxDepth - 1
+		last = ringLen - 1
 	}
-	for k := held; k >= 1; k-- {
-		out = append(out, v.trace(best, last, k))
+	for v.n > v.done {
+		k := min(v.n-v.done, batch)
+		out = append(out, v.decide(best, last, v.n-v.done, k)...)
 	}
 	return out
 }
