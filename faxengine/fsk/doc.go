@@ -3,10 +3,19 @@
 //
 // Channel 2 signals a binary 1 (mark, F_Z) as 1650 Hz and a binary 0
 // (space, F_A) as 1850 Hz. The Transmitter is phase continuous; the Receiver
-// is a non-coherent sliding correlator with carrier detection (with
-// hysteresis) and a bit-timing loop, so it works from -43 to 0 dBm0, with
-// carrier offsets of some ±10 Hz, sample clock offsets of ±100 ppm and in
-// noise.
+// is a non-coherent sliding correlator (one bit long, the matched filter)
+// with carrier detection and a bit-timing loop. It works from -43 to
+// 0 dBm0, with carrier offsets of ±10 Hz, sample clock offsets of ±100 ppm,
+// drop-outs of 20 ms and in noise (BER 1e-5 at about 3.5 dB SNR over the
+// 0-4 kHz band).
+//
+// Carrier detection has hysteresis in level (on above -45 dBm0, off below
+// -48 dBm0 by default) and in time (up after 5 ms, down after 30 ms), and
+// also asks that most of the power be in the channel's band, so line noise,
+// call tones or V.21 channel 1 do not hold it up. Under loud noise the
+// carrier drops some 100 ms after the signal ends; on a quiet line 30 ms.
+// T.30 should still take HDLC framing (hdlc.Decoder's FramingOK and frames)
+// as the proof of a V.21 signal.
 //
 // Both sides work on 8000 Hz linear samples in blocks of any length, are
 // driven only by the sample count and allocate nothing while running.

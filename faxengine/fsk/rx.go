@@ -53,8 +53,11 @@ const (
 	onPurity  = 0.3
 	offPurity = 0.22
 
-	onDelay  = 40  // samples above the on threshold before carrier up (5 ms)
-	offDelay = 240 // samples below the off threshold before carrier down (30 ms), so a 20 ms drop-out keeps the bit clock
+	// Samples above the on thresholds before carrier up (5 ms), and below
+	// either off threshold before carrier down (30 ms, so that a 20 ms
+	// drop-out keeps the carrier and the bit clock).
+	onDelay  = 40
+	offDelay = 240
 )
 
 // timingGain is the reciprocal of the settled timing loop gain.
@@ -87,14 +90,13 @@ type Receiver struct {
 	sum  [4]int32 // mark I, mark Q, space I, space Q
 
 	// Carrier detection on the in-band energy.
-	power      float64 // smoothed correlator energy
-	slow       float64 // the same, smoothed over some 30 ms
-	total      float64 // whole-band power, in the same units as slow
-	onThresh   float64
-	offThresh  float64
-	carrier    bool
-	holdCount  int
-	lastEnergy int64
+	power     float64 // smoothed correlator energy
+	slow      float64 // the same, smoothed over some 30 ms
+	total     float64 // whole-band power, in the same units as slow
+	onThresh  float64
+	offThresh float64
+	carrier   bool
+	holdCount int
 
 	// Signal quality: mean and mean square of the normalised metric at the
 	// decision instants.
@@ -155,6 +157,7 @@ func (r *Receiver) Reset() {
 	r.carrier = false
 	r.holdCount = 0
 	r.phase, r.crossings, r.prevD = 0, 0, 0
+	r.misses, r.pending, r.pendAge, r.pendErr = 0, false, 0, 0
 }
 
 // Carrier reports whether a V.21 channel 2 carrier is being received.
