@@ -13,6 +13,10 @@ import (
 	"github.com/rayofax/rayofax/faxengine/raster"
 )
 
+// maxChunks bounds the strips and tiles of one page (65536 one-row strips
+// in each of 16 planes).
+const maxChunks = 1 << 20
+
 // rowReader yields the decoded rows of one strip or tile, each packed as
 // the TIFF stores uncompressed rows.
 type rowReader interface {
@@ -111,8 +115,8 @@ func (d *Reader) check(p *Page) error {
 		if p.BitsPerSample > 8 || p.SamplesPerPixel != 1 {
 			return unsupported("%d-bit %d-sample palette image", p.BitsPerSample, p.SamplesPerPixel)
 		}
-		if len(p.colorMap) < 3<<p.BitsPerSample {
-			return formatErr("ColorMap has %d entries, want %d", len(p.colorMap), 3<<p.BitsPerSample)
+		if p.colorMapE == nil || p.colorMapE.count < 3<<p.BitsPerSample {
+			return formatErr("ColorMap missing or shorter than %d entries", 3<<p.BitsPerSample)
 		}
 	default:
 		return unsupported("PhotometricInterpretation %v", p.Photometric)
@@ -129,8 +133,15 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 		s.bm = raster.New(p.Width, p.Height)
 		s.bm.XRes, s.bm.YRes = p.XRes, p.YRes
 	} else {
+		var cmap []uint64
+		if p.Photometric == Palette {
+			var err error
+			if cmap, err = d.entryInts(*p.colorMapE, tagColorMap, 3<<p.BitsPerSample); err != nil {
+				return nil, err
+			}
+		}
 		s.gray = image.NewGray(image.Rect(0, 0, p.Width, p.Height))
-		s.setup()
+		s.setup(cmap)
 	}
 
 	// The chunk grid.
@@ -145,14 +156,26 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 	if p.planar == 2 && s.spp > 1 {
 		planes = s.spp // each sample in its own strips or tiles, plane after plane
 	}
-	if len(p.offsets) < n*planes {
-		return nil, formatErr("%d strips or tiles, want %d", len(p.offsets), n*planes)
+	if n*planes > maxChunks {
+		return nil, formatErr("%d strips or tiles: more than %d", n*planes, maxChunks)
 	}
-	cnts := p.cnts
+	offsets, err := d.entryInts(*p.offE, p.offTag, n*planes)
+	if err != nil {
+		return nil, err
+	}
+	if len(offsets) < n*planes {
+		return nil, formatErr("%d strips or tiles, want %d", len(offsets), n*planes)
+	}
+	var cnts []uint64
+	if p.cntE != nil {
+		if cnts, err = d.entryInts(*p.cntE, p.cntTag, n*planes); err != nil {
+			return nil, err
+		}
+	}
 	if len(cnts) < n*planes {
-		if cnts == nil && n == 1 && p.Compression == CompressionNone {
+		if p.cntE == nil && n*planes == 1 && p.Compression == CompressionNone {
 			// Old writers omit StripByteCounts for one uncompressed strip.
-			cnts = []uint64{uint64(d.size) - min(p.offsets[0], uint64(d.size))}
+			cnts = []uint64{uint64(d.size) - min(offsets[0], uint64(d.size))}
 		} else {
 			return nil, formatErr("%d byte counts for %d strips or tiles", len(cnts), n*planes)
 		}
@@ -168,7 +191,7 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 		if p.Tiled {
 			rows = ch // tiles are always full, padded past the image
 		}
-		off, cnt := p.offsets[k], cnts[k]
+		off, cnt := offsets[k], cnts[k]
 		if off > uint64(d.size) || cnt > uint64(d.size)-off {
 			return nil, formatErr("strip or tile %d at %d+%d is past the end of the file (%d bytes)", k, off, cnt, d.size)
 		}
@@ -197,7 +220,7 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 			pr := &planarRows{bytes: s.bps / 8, spp: s.spp}
 			for pl := 0; pl < planes; pl++ {
 				j := pl*n + k
-				off, cnt := p.offsets[j], cnts[j]
+				off, cnt := offsets[j], cnts[j]
 				if off > uint64(d.size) || cnt > uint64(d.size)-off {
 					return nil, formatErr("strip or tile %d at %d+%d is past the end of the file (%d bytes)", j, off, cnt, d.size)
 				}
@@ -211,7 +234,6 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 			}
 			rr = pr
 		}
-		var err error
 		for y := 0; y < rows && y0+y < p.Height; y++ {
 			if err = rr.readRow(row); err != nil {
 				err = fmt.Errorf("strip or tile %d, row %d: %w", k, y0+y, err)
@@ -392,7 +414,7 @@ func (pb *packBitsReader) Read(b []byte) (int, error) {
 }
 
 // setup prepares the sample-to-luma conversion of a non-bilevel page.
-func (s *sampler) setup() {
+func (s *sampler) setup(colorMap []uint64) {
 	p := s.p
 	switch p.Photometric {
 	case WhiteIsZero, BlackIsZero:
@@ -422,7 +444,7 @@ func (s *sampler) setup() {
 		n := 1 << s.bps
 		s.lut = make([]uint8, n)
 		for i := range n {
-			r, g, b := p.colorMap[i], p.colorMap[n+i], p.colorMap[2*n+i]
+			r, g, b := colorMap[i], colorMap[n+i], colorMap[2*n+i]
 			s.lut[i] = luma16(r, g, b)
 		}
 	}

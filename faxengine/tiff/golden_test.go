@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -286,4 +287,62 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHugeArrays checks that arrays are read only as far as a page needs:
+// a thousand IFDs all naming one 4 MB StripOffsets array cost next to
+// nothing to open and little to decode.
+func TestHugeArrays(t *testing.T) {
+	const count = 1 << 20
+	const pages = 1000
+	le := binary.LittleEndian
+	b := []byte{'I', 'I', 42, 0, 0, 0, 0, 0}
+	arr := int64(len(b))
+	for i := 0; i < count; i++ {
+		b = le.AppendUint32(b, 8) // offsets and byte counts alike: 8
+	}
+	le.PutUint32(b[4:], uint32(len(b)))
+	for i := 0; i < pages; i++ {
+		ifd := len(b)
+		entries := []struct {
+			tag, typ uint16
+			n, v     uint32
+		}{
+			{tagImageWidth, typeShort, 1, 8},
+			{tagImageLength, typeShort, 1, 1},
+			{tagStripOffsets, typeLong, count, uint32(arr)},
+			{tagStripByteCounts, typeLong, count, uint32(arr)},
+		}
+		b = le.AppendUint16(b, uint16(len(entries)))
+		for _, e := range entries {
+			b = le.AppendUint16(b, e.tag)
+			b = le.AppendUint16(b, e.typ)
+			b = le.AppendUint32(b, e.n)
+			b = le.AppendUint32(b, e.v)
+		}
+		next := uint32(0)
+		if i < pages-1 {
+			next = uint32(ifd + 2 + 12*len(entries) + 4)
+		}
+		b = le.AppendUint32(b, next)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r, err := NewReader(bytes.NewReader(b), int64(len(b)), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NumPages() != pages {
+		t.Fatalf("%d pages", r.NumPages())
+	}
+	for i := 0; i < pages; i += 100 {
+		if _, err := r.Decode(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("allocated %d MB", got>>20)
+	}
 }

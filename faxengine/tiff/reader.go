@@ -90,13 +90,14 @@ type Page struct {
 	// The fax quality tags (RFC 2306), -1 when absent.
 	BadFaxLines, CleanFaxData, ConsecutiveBadFaxLines int
 
-	planar        int
-	inkSet        int
-	sampleFormat  int
-	extraSamples  []uint64
-	colorMap      []uint64
-	offsets, cnts []uint64
-	ifdOffset     int64
+	planar         int
+	inkSet         int
+	sampleFormat   int
+	extraSamples   []uint64
+	colorMapE      *entry
+	offE, cntE     *entry
+	offTag, cntTag uint16
+	ifdOffset      int64
 }
 
 // Bilevel reports whether the page is a one-bit black-and-white image.
@@ -241,12 +242,18 @@ func (d *Reader) readIFD(off int64) (*Page, int64, error) {
 	return p, next, err
 }
 
-// ints returns an integer-typed field's values; nil, nil when absent.
-func (d *Reader) ints(tags map[uint16]entry, tag uint16) ([]uint64, error) {
+// ints returns up to limit values of an integer-typed field; nil, nil when
+// absent. Reading no more than is needed keeps a hostile count (many IFDs
+// sharing one huge array) from costing memory.
+func (d *Reader) ints(tags map[uint16]entry, tag uint16, limit int) ([]uint64, error) {
 	e, ok := tags[tag]
 	if !ok {
 		return nil, nil
 	}
+	return d.entryInts(e, tag, limit)
+}
+
+func (d *Reader) entryInts(e entry, tag uint16, limit int) ([]uint64, error) {
 	var sz int64
 	switch e.typ {
 	case typeByte, typeShort, typeLong, typeIFD, typeUndefined:
@@ -254,11 +261,24 @@ func (d *Reader) ints(tags map[uint16]entry, tag uint16) ([]uint64, error) {
 	default:
 		return nil, formatErr("tag %d has type %d, want an unsigned integer", tag, e.typ)
 	}
-	b, err := d.data(e, sz, tag)
-	if err != nil {
-		return nil, err
+	if e.count > uint64(d.size) || int64(e.count)*sz > d.size {
+		return nil, formatErr("tag %d: count %d larger than the file", tag, e.count)
 	}
-	v := make([]uint64, e.count)
+	n := min(int64(e.count), int64(limit))
+	var b []byte
+	if int64(e.count)*sz <= 4 {
+		b = e.raw[:n*sz]
+	} else {
+		off := int64(d.order.Uint32(e.raw[:]))
+		if off+n*sz > d.size {
+			return nil, formatErr("tag %d: values at %d..%d past the end of the file (%d bytes)", tag, off, off+n*sz, d.size)
+		}
+		b = make([]byte, n*sz)
+		if _, err := d.r.ReadAt(b, off); err != nil {
+			return nil, formatErr("tag %d: %v", tag, err)
+		}
+	}
+	v := make([]uint64, n)
 	for i := range v {
 		switch sz {
 		case 1:
@@ -272,6 +292,7 @@ func (d *Reader) ints(tags map[uint16]entry, tag uint16) ([]uint64, error) {
 	return v, nil
 }
 
+// data returns the bytes of a field's count values of sz bytes each.
 func (d *Reader) data(e entry, sz int64, tag uint16) ([]byte, error) {
 	if e.count > uint64(d.size) || int64(e.count)*sz > d.size {
 		return nil, formatErr("tag %d: count %d larger than the file", tag, e.count)
@@ -293,7 +314,7 @@ func (d *Reader) data(e entry, sz int64, tag uint16) ([]byte, error) {
 
 // one returns a single-valued integer field, def when absent.
 func (d *Reader) one(tags map[uint16]entry, tag uint16, def uint64) (uint64, error) {
-	v, err := d.ints(tags, tag)
+	v, err := d.ints(tags, tag, 1)
 	if err != nil {
 		return 0, err
 	}
@@ -399,7 +420,7 @@ func (d *Reader) parsePage(tags map[uint16]entry) (*Page, error) {
 	}
 	p.Width, p.Height = int(w), int(h)
 
-	bps, err := d.ints(tags, tagBitsPerSample)
+	bps, err := d.ints(tags, tagBitsPerSample, 16)
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +464,7 @@ func (d *Reader) parsePage(tags map[uint16]entry) (*Page, error) {
 	p.planar = int(min(get(tagPlanarConfiguration, 1), 0xffff))
 	p.inkSet = int(min(get(tagInkSet, 1), 0xffff))
 	p.sampleFormat = int(min(get(tagSampleFormat, 1), 0xffff))
-	if p.extraSamples, err = d.ints(tags, tagExtraSamples); err != nil {
+	if p.extraSamples, err = d.ints(tags, tagExtraSamples, 16); err != nil {
 		return nil, err
 	}
 
@@ -469,7 +490,7 @@ func (d *Reader) parsePage(tags map[uint16]entry) (*Page, error) {
 		}
 	}
 
-	if pn, err := d.ints(tags, tagPageNumber); err == nil && len(pn) >= 2 {
+	if pn, err := d.ints(tags, tagPageNumber, 2); err == nil && len(pn) >= 2 {
 		p.PageNumber, p.PageTotal = int(min(pn[0], 1<<20)), int(min(pn[1], 1<<20))
 	}
 	p.Software = d.ascii(tags, tagSoftware)
@@ -483,10 +504,8 @@ func (d *Reader) parsePage(tags map[uint16]entry) (*Page, error) {
 	if _, ok := tags[tagConsecutiveBadFaxLines]; ok {
 		p.ConsecutiveBadFaxLines = int(min(get(tagConsecutiveBadFaxLines, 0), 1<<30))
 	}
-	if p.Photometric == Palette {
-		if p.colorMap, err = d.ints(tags, tagColorMap); err != nil {
-			return nil, err
-		}
+	if e, ok := tags[tagColorMap]; ok && p.Photometric == Palette {
+		p.colorMapE = &e
 	}
 
 	if _, ok := tags[tagTileWidth]; ok {
@@ -501,30 +520,24 @@ func (d *Reader) parsePage(tags map[uint16]entry) (*Page, error) {
 			return nil, formatErr("tile width %d is not a multiple of 16", tw)
 		}
 		p.TileWidth, p.TileHeight = int(tw), int(th)
-		if p.offsets, err = d.ints(tags, tagTileOffsets); err != nil {
-			return nil, err
-		}
-		if p.cnts, err = d.ints(tags, tagTileByteCounts); err != nil {
-			return nil, err
-		}
-		if p.offsets == nil {
-			return nil, formatErr("tiled page without TileOffsets")
-		}
+		p.offTag, p.cntTag = tagTileOffsets, tagTileByteCounts
 	} else {
 		rps := get(tagRowsPerStrip, h)
 		if rps == 0 || rps > h {
 			rps = h // 2^32-1 means one strip
 		}
 		p.RowsPerStrip = int(rps)
-		if p.offsets, err = d.ints(tags, tagStripOffsets); err != nil {
-			return nil, err
-		}
-		if p.cnts, err = d.ints(tags, tagStripByteCounts); err != nil {
-			return nil, err
-		}
-		if p.offsets == nil {
-			return nil, formatErr("no StripOffsets")
-		}
+		p.offTag, p.cntTag = tagStripOffsets, tagStripByteCounts
+	}
+	// The offset and byte count arrays are read when the page is decoded,
+	// and only as far as the page needs.
+	e, ok := tags[p.offTag]
+	if !ok {
+		return nil, formatErr("no StripOffsets or TileOffsets")
+	}
+	p.offE = &e
+	if e, ok := tags[p.cntTag]; ok {
+		p.cntE = &e
 	}
 	return p, nil
 }
