@@ -203,6 +203,10 @@ func (d *Reader) Page(i int) *Page {
 	return d.pages[i]
 }
 
+// maxEntries bounds the entries of one IFD (real ones have a few dozen),
+// and so the cost of parsing a chain of hostile ones.
+const maxEntries = 1024
+
 type entry struct {
 	typ   uint16
 	count uint64
@@ -220,6 +224,9 @@ func (d *Reader) readIFD(off int64) (*Page, int64, error) {
 	n := int64(d.order.Uint16(b2[:]))
 	if n == 0 {
 		return nil, 0, formatErr("empty IFD")
+	}
+	if n > maxEntries {
+		return nil, 0, formatErr("IFD of %d entries (more than %d)", n, maxEntries)
 	}
 	buf := make([]byte, n*12+4)
 	if _, err := d.r.ReadAt(buf, off+2); err != nil {
