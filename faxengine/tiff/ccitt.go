@@ -23,7 +23,7 @@ type ccittDecoder interface {
 // with errors (BadFaxLines or CleanFaxData, as fax servers that store the
 // received data as it came write them): then the decoder's regenerated rows
 // stand, and rows missing at the end are white.
-func decodeCCITT(src *io.SectionReader, p *Page, width, rows int, put func(row []byte, y int)) error {
+func decodeCCITT(src *io.SectionReader, p *Page, width, rows int, buf []byte, put func(row []byte, y int)) error {
 	var dec ccittDecoder
 	var t4dec *t4.Decoder
 	var name string
@@ -50,7 +50,6 @@ func decodeCCITT(src *io.SectionReader, p *Page, width, rows int, put func(row [
 		}
 		dec, t4dec, name = d, d, "T.4 "+opts.Encoding.String()
 	}
-	buf := make([]byte, 32<<10)
 	for !dec.Done() {
 		n, rerr := src.Read(buf)
 		if n > 0 {

@@ -185,6 +185,7 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 		rowBytes = (cw + 7) / 8
 	}
 	row := make([]byte, rowBytes)
+	var ccittBuf []byte
 	for k := 0; k < n; k++ {
 		x0, y0 := (k%across)*cw, (k/across)*ch
 		rows := min(ch, p.Height-y0)
@@ -198,7 +199,10 @@ func (d *Reader) decode(p *Page) (image.Image, error) {
 		sec := io.NewSectionReader(d.r, int64(off), int64(cnt))
 		w := min(cw, p.Width-x0)
 		if isCCITT(p.Compression) {
-			err := decodeCCITT(sec, p, cw, rows, func(row []byte, y int) {
+			if ccittBuf == nil {
+				ccittBuf = make([]byte, 32<<10)
+			}
+			err := decodeCCITT(sec, p, cw, rows, ccittBuf, func(row []byte, y int) {
 				if y0+y < p.Height {
 					s.put(row, x0, y0+y, w)
 				}
