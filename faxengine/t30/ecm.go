@@ -198,6 +198,10 @@ type ecmRx struct {
 	confirmed bool // lastPage/lastBlock valid
 	longNext  bool
 	then      func() // continuation after the last response
+
+	counted           bool // curPage/curBlock/blockFrames describe the block being received
+	curPage, curBlock int
+	blockFrames       int
 }
 
 func (e *ecmRx) put(num int, data []byte) {
@@ -246,6 +250,14 @@ func (s *session) onRxECMCommand(f Frame) {
 			s.ecmRespond([]Frame{{FCF: FCFMCF}}, e.then) // our MCF was lost
 			return
 		}
+		// The first PPS of a block counts all its frames; some senders
+		// (spandsp) count only the frames of the retransmission in later
+		// ones, so keep the largest count seen for the block.
+		if !e.counted || pg != e.curPage || blk != e.curBlock {
+			e.counted, e.curPage, e.curBlock, e.blockFrames = true, pg, blk, 0
+		}
+		e.blockFrames = max(e.blockFrames, n)
+		n = e.blockFrames
 		var ppr [32]byte
 		missing := 0
 		for i := 0; i < n; i++ {
@@ -260,6 +272,7 @@ func (s *session) onRxECMCommand(f Frame) {
 			return
 		}
 		e.assemble(n)
+		e.counted = false
 		e.confirmed, e.lastPage, e.lastBlock = true, pg, blk
 		s.ecmBlockComplete(q, FCFMCF)
 	case FCFCTC:
@@ -278,7 +291,11 @@ func (s *session) onRxECMCommand(f Frame) {
 				break
 			}
 		}
+		if e.counted {
+			n = max(n, e.blockFrames)
+		}
 		e.assemble(n)
+		e.counted = false
 		e.confirmed = false
 		s.ecmBlockComplete(q, FCFERR)
 	case FCFRR:

@@ -1015,6 +1015,19 @@ func (s *session) afterPage(retrain bool) {
 }
 
 func (s *session) onPostResponse(f Frame) {
+	if f.FCF == FCFDIS || f.FCF == FCFDTC {
+		// The receiver has gone back to phase B (spandsp does this when it
+		// lost the image carrier): negotiate and train again, then send the
+		// page again from its start.
+		if c, err := ParseCapabilities(f.FIF); err == nil && c.CanReceive {
+			s.stopTimer()
+			s.remote = c
+			s.ecm.lost = false
+			s.tries = 0
+			s.sendDCS()
+		}
+		return
+	}
 	if s.settings.ECM {
 		s.onECMResponse(f)
 		return

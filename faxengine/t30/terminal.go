@@ -189,7 +189,9 @@ func (t *Terminal) SendTone(tn Tone, n int) {
 	}
 	g.Restart()
 	t.cut = cutTx{tx: g, left: n}
-	t.startTx(&t.cut, true)
+	// Keep listening while a tone plays: the answerer's DIS may begin
+	// during a CNG burst, and V.21 is well away from 1100 and 2100 Hz.
+	t.startTx(&t.cut, false)
 }
 
 // SendFrames implements Line.
