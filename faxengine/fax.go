@@ -35,6 +35,8 @@ type Options struct {
 	NoECM      bool   // do not use error correction mode
 	MaxRate    int    // highest bit rate (2400 ... 14400); 0 for 14400
 	NoV17      bool   // do not use V.17 (then 9600 is the highest)
+	NoMR       bool   // do not offer or use T.4 two-dimensional coding
+	NoMMR      bool   // do not offer or use T.6 coding
 	Coding     tiff.Coding
 	Now        func() time.Time // header time; time.Now when nil
 	OnEvent    func(t30.Event)  // phase changes, pages, frames (optional)
@@ -65,6 +67,8 @@ func (o Options) t30Config() t30.Config {
 		ECM:      !o.NoECM,
 		MaxRate:  o.MaxRate,
 		AllowV17: !o.NoV17,
+		NoMR:     o.NoMR,
+		NoMMR:    o.NoMMR,
 	}
 	if o.OnEvent != nil {
 		f := o.OnEvent

@@ -30,8 +30,10 @@ type t30Case struct {
 	ecm     bool
 	maxRate int // both ends
 	noV17   bool
-	noMR    bool // our side offers and uses MH only (no MR, no MMR)
+	noMR    bool // our side offers and uses neither MR nor MMR: MH
+	noMMR   bool // our side offers and uses no MMR
 	want    t30.Rate
+	wantEnc t30.Encoding
 	// line
 	noiseDBm0 float64 // linesim.NoNoise for none
 	gainDB    float64
@@ -88,6 +90,7 @@ func runT30Call(t *testing.T, c t30Case) callOutcome {
 	var phaseC int = -1
 	now := 0
 	o := faxengine.Options{Caller: c.weCall, Ident: "+15551234567", NoECM: !c.ecm, MaxRate: c.maxRate, NoV17: c.noV17,
+		NoMR: c.noMR, NoMMR: c.noMR || c.noMMR,
 		FrameTrace: true,
 		OnEvent: func(e t30.Event) {
 			if e.Kind == t30.EventPhase && e.Phase == t30.PhaseC && phaseC < 0 {
@@ -119,10 +122,6 @@ func runT30Call(t *testing.T, c t30Case) callOutcome {
 			t.Fatal(err)
 		}
 		out.sentPgs = readTIFF(t, doc)
-	}
-	if c.noMR {
-		// Our side offers MH only: rebuild with the restriction.
-		t.Fatalf("noMR is set through t30.Config; use a direct terminal")
 	}
 	lineTo := linesim.New(linesim.Config{GainDB: c.gainDB, NoiseDBm0: c.noiseDBm0, Seed: 11})
 	lineFrom := linesim.New(linesim.Config{GainDB: c.gainDB, NoiseDBm0: c.noiseDBm0, Seed: 12})
@@ -186,11 +185,12 @@ func checkPages(t *testing.T, got, want []*raster.Bitmap) {
 func TestT30Interop(t *testing.T) {
 	testenv.Program(t, "tiffinfo") // the suite needs the real tools installed
 	cases := []t30Case{
-		{name: "V.17 ECM fine 3 pages", doc: "chart-fine-g3.tif", ecm: true, maxRate: 14400, want: t30.Rate{Modulation: t30.V17, BitRate: 14400}},
-		{name: "V.29 non-ECM standard 3 pages", doc: "chart-std-g3.tif", maxRate: 9600, noV17: true, want: t30.Rate{Modulation: t30.V29, BitRate: 9600}},
-		{name: "V.27ter ECM fine 1 page", doc: "chart-p1-fine-g3.tif", ecm: true, maxRate: 4800, want: t30.Rate{Modulation: t30.V27ter, BitRate: 4800}},
-		{name: "V.17 non-ECM fine 1 page", doc: "chart-p1-fine-g3.tif", maxRate: 14400, want: t30.Rate{Modulation: t30.V17, BitRate: 14400}},
-		{name: "V.29 ECM superfine MMR source", doc: "chart-p3-superfine-g4.tif", ecm: true, maxRate: 9600, noV17: true, want: t30.Rate{Modulation: t30.V29, BitRate: 9600}},
+		{name: "V.17 ECM MMR fine 3 pages", doc: "chart-fine-g3.tif", ecm: true, maxRate: 14400, want: t30.Rate{Modulation: t30.V17, BitRate: 14400}, wantEnc: t30.MMR},
+		{name: "V.29 non-ECM MR standard 3 pages", doc: "chart-std-g3.tif", maxRate: 9600, noV17: true, want: t30.Rate{Modulation: t30.V29, BitRate: 9600}, wantEnc: t30.MR},
+		{name: "V.27ter ECM MMR fine", doc: "chart-p1-fine-g3.tif", ecm: true, maxRate: 4800, want: t30.Rate{Modulation: t30.V27ter, BitRate: 4800}, wantEnc: t30.MMR},
+		{name: "V.17 non-ECM MH fine", doc: "chart-p1-fine-g3.tif", maxRate: 14400, noMR: true, want: t30.Rate{Modulation: t30.V17, BitRate: 14400}, wantEnc: t30.MH},
+		{name: "V.29 ECM MR superfine", doc: "chart-p3-superfine-g4.tif", ecm: true, noMMR: true, maxRate: 9600, noV17: true, want: t30.Rate{Modulation: t30.V29, BitRate: 9600}, wantEnc: t30.MR},
+		{name: "V.27ter non-ECM MH standard", doc: "chart-std-g3.tif", maxRate: 4800, noMR: true, want: t30.Rate{Modulation: t30.V27ter, BitRate: 4800}, wantEnc: t30.MH},
 	}
 	if testing.Short() {
 		cases = cases[:3]
@@ -216,6 +216,9 @@ func TestT30Interop(t *testing.T) {
 					}
 					if r.ours.Rate != c.want || r.theirs.BitRate != c.want.BitRate || r.ours.ECM != c.ecm || r.theirs.ECM != c.ecm {
 						t.Errorf("rate %v/%d ECM %v/%v, want %v ECM %v", r.ours.Rate, r.theirs.BitRate, r.ours.ECM, r.theirs.ECM, c.want, c.ecm)
+					}
+					if r.ours.Encoding != c.wantEnc {
+						t.Errorf("coding %v, want %v", r.ours.Encoding, c.wantEnc)
 					}
 					if r.ours.RemoteIdent != "+4940999" || r.theirs.RemoteIdent != "+15551234567" {
 						t.Errorf("idents: ours saw %q, spandsp saw %q", r.ours.RemoteIdent, r.theirs.RemoteIdent)
