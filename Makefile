@@ -34,7 +34,7 @@ deps:
 
 vet:
 	$(GO) vet $(PKGS)
-	$(GO) vet -tags spandsp ./test/...
+	$(GO) vet -tags spandsp ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
@@ -48,7 +48,7 @@ unit:
 integration: interop e2e
 
 interop:
-	RAYOFAX_REQUIRE_TOOLS=1 $(GO) test -tags spandsp -timeout 30m ./test/interop/...
+	RAYOFAX_REQUIRE_TOOLS=1 $(GO) test -tags spandsp -timeout 30m ./test/interop/... ./faxengine/t4/internal/spandsptest/...
 
 e2e:
 	@if [ -d test/e2e ]; then RAYOFAX_REQUIRE_TOOLS=1 $(GO) test -timeout 20m ./test/e2e/...; fi

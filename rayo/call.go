@@ -46,6 +46,15 @@ type call struct {
 func (s *Server) Offer(sc *eslbridge.Call) {
 	targets := s.availableClients()
 	log := s.log.With("call_id", sc.ID)
+	if s.isDraining() {
+		log.Warn("rayo: shutting down, rejecting offer", "to", sc.To, "from", sc.From)
+		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+		defer cancel()
+		if err := sc.Reject(ctx, eslbridge.RejectError); err != nil {
+			log.Error("rayo: reject failed", "err", err)
+		}
+		return
+	}
 	if len(targets) == 0 {
 		// XEP-0327 6.2.2: with no potential controlling party the call
 		// must be rejected.

@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/jid"
 
 	"github.com/rayofax/rayofax/eslbridge"
 	"github.com/rayofax/rayofax/faxengine"
+	"github.com/rayofax/rayofax/faxengine/t30"
 	"github.com/rayofax/rayofax/faxengine/tone"
 	"github.com/rayofax/rayofax/rayo/wire"
 	"github.com/rayofax/rayofax/storage/fetch"
@@ -34,6 +36,8 @@ type component struct {
 	endOnce  sync.Once
 	endCh    chan struct{} // closed when the call ends
 	done     chan struct{} // closed after the complete event was queued
+
+	negotiated atomic.Bool // a fax component's terminals agreed on a rate
 }
 
 func (k *component) requestStop() { k.stopOnce.Do(func() { close(k.stopCh) }) }
@@ -63,6 +67,9 @@ func (c *call) startComponent(st stanza, cmd wire.Command) (*wire.Element, *wire
 		}
 	}
 	c.mu.Unlock()
+	if c.s.isDraining() {
+		return nil, &wire.Error{Type: wire.Wait, Condition: wire.ResourceConstraint, Text: "rayofax is shutting down"}
+	}
 	if !sc.Answered() {
 		return nil, &wire.Error{Type: wire.Wait, Condition: wire.UnexpectedRequest,
 			Text: "the call must be answered first: rayofax has no early media"}
@@ -105,12 +112,17 @@ func (c *call) startComponent(st stanza, cmd wire.Command) (*wire.Element, *wire
 	c.comps[k.id] = k
 	c.mu.Unlock()
 	c.s.active.Add(1)
+	untrack := func() {}
+	if c.s.cfg.Track != nil {
+		untrack = c.s.cfg.Track()
+	}
 	if m := c.s.cfg.Metrics; m != nil {
 		m.Components.WithLabelValues(k.kind).Inc()
 	}
 	k.log.Info("rayo: component started", "client", st.from.String())
 	go func() {
 		defer c.s.active.Done()
+		defer untrack()
 		start()
 	}()
 	return wire.Ref("xmpp:" + k.addr.String()), nil
@@ -130,6 +142,7 @@ func (k *component) finish(complete *wire.Element, reason string) {
 }
 
 func (s *Server) faxOptions(k *component, ident string) faxengine.Options {
+	logEvent := faxEventLogger(k.log)
 	if ident == "" {
 		ident = s.cfg.Fax.Ident
 	}
@@ -141,7 +154,12 @@ func (s *Server) faxOptions(k *component, ident string) faxengine.Options {
 		// we answered, the called one (CED).
 		Caller: outbound,
 		Ident:  ident, NoECM: s.cfg.Fax.NoECM, MaxRate: s.cfg.Fax.MaxRate, NoV17: s.cfg.Fax.NoV17,
-		OnEvent:    faxEventLogger(k.log),
+		OnEvent: func(e t30.Event) {
+			if e.Kind == t30.EventRate {
+				k.negotiated.Store(true)
+			}
+			logEvent(e)
+		},
 		FrameTrace: k.log.Enabled(context.Background(), slog.LevelDebug),
 	}
 }
@@ -222,10 +240,11 @@ func (k *component) runSend(cm *callMedia, cmd *wire.SendFax) {
 // component with its outcome. out is the received file, or "" when sending.
 func (k *component) runFax(cm *callMedia, slot *faxSlot, f *faxengine.Fax, out string) {
 	stopped, hungUp := false, false
-	select {
-	case <-slot.finished:
-	case <-k.stopCh:
-		stopped = true
+	var timedOut string
+	startTimer, maxTimer := timer(k.c.s.cfg.Fax.StartTimeout), timer(k.c.s.cfg.Fax.MaxDuration)
+	defer startTimer.Stop()
+	defer maxTimer.Stop()
+	stop := func() {
 		cm.requestStop(slot)
 		// Keep the line running until the terminal has said goodbye (DCN).
 		select {
@@ -235,10 +254,29 @@ func (k *component) runFax(cm *callMedia, slot *faxSlot, f *faxengine.Fax, out s
 		case <-cm.done():
 		case <-time.After(15 * time.Second):
 		}
-	case <-k.endCh:
-		hungUp = true
-	case <-cm.done():
-		hungUp = true
+	}
+wait:
+	for {
+		select {
+		case <-slot.finished:
+		case <-k.stopCh:
+			stopped = true
+			stop()
+		case <-startTimer.C:
+			if k.negotiated.Load() {
+				continue
+			}
+			timedOut = fmt.Sprintf("no fax machine answered within %v (fax.start_timeout)", k.c.s.cfg.Fax.StartTimeout)
+			stop()
+		case <-maxTimer.C:
+			timedOut = fmt.Sprintf("the fax took longer than %v (fax.timeout)", k.c.s.cfg.Fax.MaxDuration)
+			stop()
+		case <-k.endCh:
+			hungUp = true
+		case <-cm.done():
+			hungUp = true
+		}
+		break wait
 	}
 	if cm.detachFax(slot) {
 		f.Hangup() // the line is gone (or the stop took too long)
@@ -275,6 +313,8 @@ func (k *component) runFax(cm *callMedia, slot *faxSlot, f *faxengine.Fax, out s
 	switch {
 	case stopped:
 		reason = wire.CompleteStop
+	case timedOut != "":
+		reason = wire.CompleteError(timedOut)
 	case hungUp:
 		reason = wire.CompleteHangup
 	case rep.Result.Success() && storeErr == nil:
@@ -426,4 +466,14 @@ func sendIdentity(sf *wire.SendFax) (string, *wire.Error) {
 		ident = d.Identity
 	}
 	return ident, nil
+}
+
+// timer returns a timer that fires after d, or never when d is 0.
+func timer(d time.Duration) *time.Timer {
+	if d <= 0 {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}
+	return time.NewTimer(d)
 }

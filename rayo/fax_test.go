@@ -73,7 +73,6 @@ func faxChild(el *wire.Element) *wire.Element {
 }
 
 func TestSendFax(t *testing.T) {
-	t.Parallel()
 	st := newStack(t)
 	docs := docServer(t)
 	out := filepath.Join(t.TempDir(), "farend.tif")
@@ -143,7 +142,6 @@ func TestSendFax(t *testing.T) {
 }
 
 func TestSendFaxBadDocuments(t *testing.T) {
-	t.Parallel()
 	st := newStack(t)
 	docs := docServer(t)
 	callJID, _ := st.offer(nil)
@@ -186,7 +184,6 @@ func pageWatcher(t *testing.T, doc string, caller bool) (*faxengine.Fax, chan st
 }
 
 func TestReceiveFaxFarEndHangsUp(t *testing.T) {
-	t.Parallel()
 	st := newStack(t)
 	sender, firstPage := pageWatcher(t, testdata(t, "chart-std-g3.tif"), true)
 	callJID, ch := st.offer(faxPeer(sender))
@@ -221,7 +218,6 @@ func TestReceiveFaxFarEndHangsUp(t *testing.T) {
 }
 
 func TestStopAndCPA(t *testing.T) {
-	t.Parallel()
 	st := newStack(t)
 	sender, firstPage := pageWatcher(t, testdata(t, "chart-std-g3.tif"), true)
 	callJID, _ := st.offer(faxPeer(sender))

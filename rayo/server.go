@@ -61,6 +61,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, optional.
 	Metrics *Metrics
+	// Track, when set, is called as each component starts; the function
+	// it returns is called when the component has completed. The daemon
+	// uses it to let a shutdown wait for faxes in progress.
+	Track func() (done func())
 }
 
 // FaxDefaults are applied to every fax component.
@@ -73,6 +77,11 @@ type FaxDefaults struct {
 	// StoreTimeout bounds how long a completion waits for storage before
 	// completing with an error (the fax stays spooled); default 10 minutes.
 	StoreTimeout time.Duration
+	// StartTimeout ends a fax whose far end has not negotiated a rate by
+	// then (0: no limit beyond T.30's own timers).
+	StartTimeout time.Duration
+	// MaxDuration ends a fax that takes longer (0: no limit).
+	MaxDuration time.Duration
 }
 
 // Switch is what the server needs from the telephony side beyond the calls
@@ -108,7 +117,24 @@ type Server struct {
 	queueWake chan struct{}
 	dropped   int
 	connected bool
+	draining  bool
 	active    sync.WaitGroup // running components
+}
+
+// Drain makes the server refuse new offers (they are rejected) and new
+// components (resource-constraint) while running ones finish: the first step
+// of a graceful shutdown.
+func (s *Server) Drain() {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	s.log.Info("rayo: draining: new calls and components are refused")
+}
+
+func (s *Server) isDraining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.draining
 }
 
 // New checks the configuration and returns a Server; Run connects it.

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rayofax/rayofax/cmd/rayofaxd/config"
+	"github.com/rayofax/rayofax/eslbridge"
+	"github.com/rayofax/rayofax/rayo"
 	"github.com/rayofax/rayofax/storage"
 	"github.com/rayofax/rayofax/storage/fetch"
 )
@@ -32,6 +34,10 @@ type daemon struct {
 	store   *storage.Spool
 	fetcher *fetch.Fetcher
 	baseURL string
+
+	bridge    *eslbridge.Bridge
+	rayo      *rayo.Server
+	stopCalls func() // disconnects from the switch and the XMPP server
 
 	active   activity
 	ready    readiness
@@ -101,6 +107,13 @@ func (d *daemon) run(ctx context.Context, stopSignals func()) error {
 		return err
 	}
 
+	// The switch and the Rayo service: each keeps reconnecting on its own,
+	// so the daemon starts (and stays up) while either is away.
+	if err := d.startCalls(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+
 	srv := &http.Server{
 		Handler:           d.routes(fileHandler),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -120,11 +133,13 @@ func (d *daemon) run(ctx context.Context, stopSignals func()) error {
 
 	grace := d.cfg.Shutdown.GracePeriod
 	d.draining.Store(true)
+	d.rayo.Drain()
 	d.log.Info("rayofaxd: shutting down", "grace_period", grace, "active", d.active.count())
 	deadline := time.Now().Add(grace)
 	if !d.active.wait(grace) {
 		d.log.Warn("rayofaxd: grace period over, cutting active work", "active", d.active.count())
 	}
+	d.stopCalls()
 	sctx, cancel := context.WithDeadline(context.Background(), deadline.Add(time.Second))
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -58,13 +58,17 @@ type ESL struct {
 	ReconnectMin   time.Duration `mapstructure:"reconnect_min" doc:"First delay before reconnecting after the connection drops."`
 	ReconnectMax   time.Duration `mapstructure:"reconnect_max" doc:"Cap of the exponential reconnect backoff."`
 	CommandTimeout time.Duration `mapstructure:"command_timeout" doc:"How long to wait for the reply to one ESL command."`
+	MarkVariable   string        `mapstructure:"mark_variable" doc:"Channel variable that hands an inbound parked call to rayofax (true/yes/1/on); empty: every inbound parked call."`
+	OfferTimeout   time.Duration `mapstructure:"offer_timeout" doc:"Hang up an offered call no Rayo client answered or rejected within this time (0: wait forever)."`
+	Context        string        `mapstructure:"context" doc:"Dialplan context for re-parking calls and for Rayo redirects."`
 }
 
 // Audio is where the switch streams call audio (FreeSWITCH unicast).
 type Audio struct {
-	BindAddress string `mapstructure:"bind_address" doc:"Local IP address the unicast UDP sockets bind to (FreeSWITCH must reach it)."`
-	PortMin     int    `mapstructure:"port_min" doc:"Lowest UDP port for call audio (one port per call)."`
-	PortMax     int    `mapstructure:"port_max" doc:"Highest UDP port for call audio."`
+	BindAddress   string `mapstructure:"bind_address" doc:"Local IP address the unicast UDP sockets bind to (FreeSWITCH must reach it)."`
+	PortMin       int    `mapstructure:"port_min" doc:"Lowest UDP port for call audio (one port per call)."`
+	PortMax       int    `mapstructure:"port_max" doc:"Highest UDP port for call audio."`
+	SwitchAddress string `mapstructure:"switch_address" doc:"FreeSWITCH's own address for its end of each audio stream (empty: bind_address, for a switch on the same host)."`
 }
 
 // XMPP is the connection to the XMPP server as an XEP-0114 component.
@@ -75,6 +79,8 @@ type XMPP struct {
 	Clients      []string      `mapstructure:"clients" doc:"JIDs of the Rayo clients that receive call offers (comma-separated in the environment)."`
 	ReconnectMin time.Duration `mapstructure:"reconnect_min" doc:"First delay before reconnecting to the XMPP server."`
 	ReconnectMax time.Duration `mapstructure:"reconnect_max" doc:"Cap of the exponential reconnect backoff."`
+	QueueSize    int           `mapstructure:"queue_size" doc:"Events kept, in order, while the XMPP server is unreachable; beyond it they are dropped (and logged)."`
+	DialTemplate string        `mapstructure:"dial_template" doc:"FreeSWITCH dial string of a Rayo <dial/>: {to} becomes the number of a tel: URI or user@host of a sip: URI."`
 }
 
 // Fax holds the defaults of fax sessions (Rayo commands may override some).
@@ -83,6 +89,7 @@ type Fax struct {
 	Header       string        `mapstructure:"header" doc:"Default header line printed on sent pages (empty: none)."`
 	ECM          bool          `mapstructure:"ecm" doc:"Offer error correction mode (T.30 Annex A)."`
 	MaxRate      int           `mapstructure:"max_rate" doc:"Highest modem rate in bit/s: 14400, 12000, 9600, 7200, 4800 or 2400."`
+	V17          bool          `mapstructure:"v17" doc:"Use V.17 (7200-14400 bit/s); off leaves V.29 and V.27ter (at most 9600)."`
 	StartTimeout time.Duration `mapstructure:"start_timeout" doc:"Give up when no fax terminal answers within this time (T.30 T1 is 35 s)."`
 	Timeout      time.Duration `mapstructure:"timeout" doc:"Longest a single fax may take from start to end."`
 }
@@ -154,6 +161,8 @@ func Default() Config {
 			ReconnectMin:   500 * time.Millisecond,
 			ReconnectMax:   30 * time.Second,
 			CommandTimeout: 10 * time.Second,
+			OfferTimeout:   time.Minute,
+			Context:        "default",
 		},
 		Audio: Audio{BindAddress: "127.0.0.1", PortMin: 20000, PortMax: 29999},
 		XMPP: XMPP{
@@ -162,9 +171,12 @@ func Default() Config {
 			Clients:      []string{},
 			ReconnectMin: time.Second,
 			ReconnectMax: 30 * time.Second,
+			QueueSize:    10000,
+			DialTemplate: "sofia/gateway/default/{to}",
 		},
 		Fax: Fax{
 			ECM:          true,
+			V17:          true,
 			MaxRate:      14400,
 			StartTimeout: 40 * time.Second,
 			Timeout:      time.Hour,

@@ -56,6 +56,15 @@ func (c *Config) Validate() error {
 	hostPort("esl.address", c.ESL.Address)
 	backoff("esl", c.ESL.ReconnectMin, c.ESL.ReconnectMax)
 	positive("esl.command_timeout", c.ESL.CommandTimeout)
+	if c.ESL.OfferTimeout < 0 {
+		bad("esl.offer_timeout", "%v is negative (0 waits forever)", c.ESL.OfferTimeout)
+	}
+	if c.ESL.Context == "" || strings.ContainsAny(c.ESL.Context, " \t'\"{},") {
+		bad("esl.context", "%q is not a dialplan context name", c.ESL.Context)
+	}
+	if strings.ContainsAny(c.ESL.MarkVariable, " \t'\"{},=") {
+		bad("esl.mark_variable", "%q is not a channel variable name", c.ESL.MarkVariable)
+	}
 
 	if _, err := netip.ParseAddr(c.Audio.BindAddress); err != nil {
 		bad("audio.bind_address", "%q is not an IP address", c.Audio.BindAddress)
@@ -67,6 +76,13 @@ func (c *Config) Validate() error {
 		bad("audio.port_max", "%d is not a port (1-65535)", c.Audio.PortMax)
 	} else if c.Audio.PortMax < c.Audio.PortMin {
 		bad("audio.port_max", "%d is below audio.port_min %d", c.Audio.PortMax, c.Audio.PortMin)
+	} else if c.Audio.PortMax-c.Audio.PortMin < 1 {
+		bad("audio.port_max", "the range %d-%d holds no port pair (each call takes two adjacent ports)", c.Audio.PortMin, c.Audio.PortMax)
+	}
+	if a := c.Audio.SwitchAddress; a != "" {
+		if _, err := netip.ParseAddr(a); err != nil {
+			bad("audio.switch_address", "%q is not an IP address", a)
+		}
 	}
 
 	hostPort("xmpp.server", c.XMPP.Server)
@@ -79,6 +95,14 @@ func (c *Config) Validate() error {
 		}
 	}
 	backoff("xmpp", c.XMPP.ReconnectMin, c.XMPP.ReconnectMax)
+	if c.XMPP.QueueSize < 1 {
+		bad("xmpp.queue_size", "%d must be at least 1", c.XMPP.QueueSize)
+	}
+	if !strings.Contains(c.XMPP.DialTemplate, "{to}") {
+		bad("xmpp.dial_template", "%q must contain {to}, where the dialled number goes", c.XMPP.DialTemplate)
+	} else if strings.ContainsAny(c.XMPP.DialTemplate, " \t\r\n") {
+		bad("xmpp.dial_template", "%q must not contain white space", c.XMPP.DialTemplate)
+	}
 
 	if len(c.Fax.Ident) > 20 {
 		bad("fax.ident", "%q is longer than 20 characters (T.30 limit)", c.Fax.Ident)
@@ -94,6 +118,9 @@ func (c *Config) Validate() error {
 	case 2400, 4800, 7200, 9600, 12000, 14400:
 	default:
 		bad("fax.max_rate", "%d is not one of 14400, 12000, 9600, 7200, 4800, 2400", c.Fax.MaxRate)
+	}
+	if !c.Fax.V17 && c.Fax.MaxRate > 9600 {
+		bad("fax.max_rate", "%d needs V.17, but fax.v17 is false (at most 9600 without it)", c.Fax.MaxRate)
 	}
 	positive("fax.start_timeout", c.Fax.StartTimeout)
 	positive("fax.timeout", c.Fax.Timeout)
