@@ -1,0 +1,5 @@
+//go:build !race
+
+package faxengine
+
+const raceEnabled = false
