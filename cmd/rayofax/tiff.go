@@ -100,7 +100,14 @@ func tiffInfo(env *Env, args []string) error {
 		fmt.Fprintf(w, "page %d: %dx%d, %s, compression %s, fill order %s, %s, %s\n",
 			i+1, p.Width, p.Height, res, comp, order, kind, layout)
 		if p.Software != "" || p.DateTime != "" || p.PageNumber >= 0 {
-			fmt.Fprintf(w, "  page number %d/%d, software %q, date %q\n", p.PageNumber+1, p.PageTotal, p.Software, p.DateTime)
+			num := "none"
+			if p.PageNumber >= 0 {
+				num = fmt.Sprintf("%d of ?", p.PageNumber+1)
+				if p.PageTotal > 0 {
+					num = fmt.Sprintf("%d of %d", p.PageNumber+1, p.PageTotal)
+				}
+			}
+			fmt.Fprintf(w, "  page number %s, software %q, date %q\n", num, p.Software, p.DateTime)
 		}
 		if p.BadFaxLines >= 0 || p.CleanFaxData >= 0 {
 			fmt.Fprintf(w, "  bad fax lines %d, consecutive %d, clean fax data %d\n", p.BadFaxLines, p.ConsecutiveBadFaxLines, p.CleanFaxData)
