@@ -36,9 +36,10 @@
 //
 // Decoding is streaming, row by row, so memory is bounded by the size of the
 // decoded page, and the page size is bounded by Limits: a file that claims
-// absurd dimensions, or whose compressed data expands beyond what its
-// dimensions allow (a "zip bomb"), is refused with an error instead of being
-// allowed to exhaust memory. No input makes the reader panic.
+// absurd dimensions is refused with a *LimitError, and compressed data that
+// would expand beyond the page (a "zip bomb") is never decompressed past the
+// page's last row. Tag arrays are read only as far as the page needs them.
+// No input makes the reader panic.
 //
 // # Writing
 //
