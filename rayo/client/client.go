@@ -76,7 +76,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		state = 0
 	}
 	if j.Resourcepart() != "" {
-		features[len(features)-1] = xmpp.BindCustom(func(_ jid.JID, _ string) (jid.JID, error) { return j, nil })
+		features[len(features)-1] = bindResource(j.Resourcepart())
 	}
 	sess, err := xmpp.NewSession(ctx, j.Domain(), j, conn, state, xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 		return xmpp.StreamConfig{Features: features}
