@@ -106,10 +106,15 @@ type Receiver struct {
 	phase     int32 // position in the current bit, in timing units
 	crossings int   // zero crossings seen since carrier up
 	misses    int   // consecutive crossings far from the expected place
-	pending   bool  // a crossing awaits confirmation
+	pending   bool  // a crossing may still turn out to be a glitch
 	pendAge   int32 // samples since it
-	pendErr   int32 // its timing error
-	prevD     int64 // previous decision metric (mark energy - space energy)
+	decided   bool  // a bit was decided since it
+	held      int   // the last bit decided, not yet delivered (-1: none)
+	redo      bool  // decide the held bit again when phase reaches 0
+	// What the pending crossing changed, to take it back.
+	undoPhase                 int32
+	undoCrossings, undoMisses int
+	prevD                     int64 // previous decision metric (mark energy - space energy)
 }
 
 // NewReceiver returns a receiver that delivers into sink.
@@ -157,7 +162,8 @@ func (r *Receiver) Reset() {
 	r.carrier = false
 	r.holdCount = 0
 	r.phase, r.crossings, r.prevD = 0, 0, 0
-	r.misses, r.pending, r.pendAge, r.pendErr = 0, false, 0, 0
+	r.misses, r.pending, r.pendAge, r.decided = 0, false, 0, false
+	r.held, r.redo = -1, false
 }
 
 // Carrier reports whether a V.21 channel 2 carrier is being received.
@@ -237,6 +243,7 @@ func (r *Receiver) step(d, e int64, x int32) {
 				r.phase = 0
 				r.crossings, r.misses = 0, 0
 				r.pending = false
+				r.held, r.redo = -1, false
 				r.prevD = d
 				r.sink.Status(modem.CarrierUp)
 			}
@@ -249,6 +256,10 @@ func (r *Receiver) step(d, e int64, x int32) {
 		if r.holdCount++; r.holdCount >= offDelay {
 			r.carrier = false
 			r.holdCount = 0
+			if r.held >= 0 {
+				r.sink.PutBit(r.held)
+			}
+			r.held, r.redo = -1, false
 			r.sink.Status(modem.CarrierDown)
 			return
 		}
@@ -265,35 +276,51 @@ func (r *Receiver) step(d, e int64, x int32) {
 	prev := r.prevD
 	r.prevD = d
 	r.phase += sampleUnits
+	if r.redo && r.phase >= 0 {
+		// The timing moved back past the last decision, which came too
+		// early: decide that bit again now.
+		r.redo = false
+		r.held = decide(d, prev, r.phase)
+	}
 	if r.phase >= bitUnits {
-		// The ideal sampling instant lay over/sampleUnits of a sample ago:
-		// interpolate the metric back to it.
+		// The ideal sampling instant lay over/sampleUnits of a sample ago.
 		over := r.phase - bitUnits
 		r.phase = over
-		v := float64(d) - float64(d-prev)*float64(over)/sampleUnits
+		r.decided = true
+		v := interpolate(d, prev, over)
 		if fe > 0 {
 			u := math.Abs(v) / fe
 			r.eyeMean += (u - r.eyeMean) * (1.0 / 32)
 			r.eyeMS += (u*u - r.eyeMS) * (1.0 / 32)
 		}
+		// Each bit is held until the next decision, so that a timing
+		// correction can still revise it.
+		if r.held >= 0 {
+			r.sink.PutBit(r.held)
+		}
+		r.held = 0
 		if v > 0 {
-			r.sink.PutBit(1)
-		} else {
-			r.sink.PutBit(0)
+			r.held = 1
 		}
 	}
 	// A zero crossing of the metric marks the middle of the window's passage
 	// over a bit boundary: half a bit before the next sampling instant. Only
-	// trust it when there is signal in band, and only once the metric has
-	// stayed on the new side for glitchSamples: noise that dips the metric
-	// through zero and straight back inside a bit is not a transition.
+	// trust it when there is signal in band. Noise that dips the metric
+	// through zero and straight back inside a bit is not a transition: a
+	// crossing followed by another within glitchSamples has its correction
+	// taken back (unless a bit was decided in between), and the second is
+	// ignored.
 	crossed := (d > 0) != (prev > 0) && fe > r.offThresh
 	if r.pending {
+		r.pendAge++
 		if crossed {
+			if !r.decided {
+				r.phase += r.undoPhase
+				r.crossings, r.misses = r.undoCrossings, r.undoMisses
+			}
 			r.pending, crossed = false, false
-		} else if r.pendAge++; r.pendAge >= glitchSamples {
+		} else if r.pendAge >= glitchSamples {
 			r.pending = false
-			r.adjust(r.pendErr)
 		}
 	}
 	if crossed {
@@ -305,17 +332,30 @@ func (r *Receiver) step(d, e int64, x int32) {
 		} else if err >= bitUnits/2 {
 			err -= bitUnits
 		}
-		if r.crossings == 0 {
-			// Nothing to lose yet: take the first one at once, in case the
-			// first bit to decide is just after it.
-			r.adjust(err)
-		} else {
-			r.pending, r.pendAge, r.pendErr = true, 0, err
-		}
+		r.undoCrossings, r.undoMisses = r.crossings, r.misses
+		before := r.phase
+		r.adjust(err)
+		r.undoPhase = before - r.phase
+		r.pending, r.pendAge, r.decided = true, 0, false
 	}
+	r.redo = r.phase < 0 && r.held >= 0
 }
 
-// adjust moves the bit clock by a confirmed crossing's timing error.
+// interpolate returns the metric at over timing units before the current
+// sample, between it (d) and the one before (prev).
+func interpolate(d, prev int64, over int32) float64 {
+	return float64(d) - float64(d-prev)*float64(over)/sampleUnits
+}
+
+// decide is the bit the metric gives at over units before the current sample.
+func decide(d, prev int64, over int32) int {
+	if interpolate(d, prev, over) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// adjust moves the bit clock by a crossing's timing error.
 //
 // It acquires fast (the first crossing sets the phase outright), then
 // settles to a slow loop whose corrections are clamped, so the spurious

@@ -9,14 +9,19 @@ import (
 // (x^23 + x^18 + 1). The zero value is not usable: call NewPRBS.
 type PRBS struct{ state uint32 }
 
-// NewPRBS returns a generator started from seed (any value; zero is
-// replaced, as the all-zero state would lock up).
+// NewPRBS returns a generator started from seed (any value). The seed is
+// mixed and the first bits skipped, so that small seeds do not start with
+// the long runs of zeros a sparse register state produces.
 func NewPRBS(seed uint32) *PRBS {
-	s := seed & (1<<23 - 1)
+	s := (seed*2654435761 ^ 0x5A5A5A) & (1<<23 - 1)
 	if s == 0 {
-		s = 0x5A5A5A & (1<<23 - 1)
+		s = 0x5A5A5A
 	}
-	return &PRBS{state: s}
+	p := &PRBS{state: s}
+	for range 64 {
+		p.Next()
+	}
+	return p
 }
 
 // Next returns the next bit, 0 or 1.
