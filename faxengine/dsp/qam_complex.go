@@ -31,3 +31,11 @@ func Arg(c complex64) float32 {
 func Scale(c complex64, k float32) complex64 {
 	return complex(real(c)*k, imag(c)*k)
 }
+
+// Round16 rounds x to the nearest int16 (ties to even), saturating at the
+// ends of the range. It has no data-dependent branches: adding 1.5·2²³
+// makes the float32 unit itself round to an integer.
+func Round16(x float32) int16 {
+	x = max(-32768, min(32767, x))
+	return int16(int32(x+12582912) - 12582912)
+}

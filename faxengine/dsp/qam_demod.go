@@ -143,7 +143,7 @@ func (d *Demod) Delay() float64 { return d.delay }
 
 // TimingOffset returns the loop's correction of the symbol clock, as a
 // fraction of the nominal rate (positive: the far end's clock is slow).
-func (d *Demod) TimingOffset() float64 { return d.freqAdj / d.step }
+func (d *Demod) TimingOffset() float64 { return d.freqAdj / (2 * d.step) }
 
 // SlipHalf delays the sample clock by half a symbol, swapping the roles of
 // mid and centre samples; receivers use it when they find the timing loop
@@ -183,7 +183,7 @@ func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
 				at++
 			}
 			c := d.coef[p*taps : (p+1)*taps]
-			y := complex(dot(c, d.bre[at:at+taps]), dot(c, d.bim[at:at+taps]))
+			y := dot2(c, d.bre[at:], d.bim[at:])
 			if !d.haveMid {
 				d.mid = y
 				d.haveMid = true
@@ -235,4 +235,25 @@ func dot(a, b []float32) float32 {
 		s0 += a[i] * b[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// dot2 returns the inner products of a with b and with c (len(b), len(c) ≥
+// len(a)) in one pass: the real and imaginary parts of a real filter
+// applied to a complex signal.
+func dot2(a, b, c []float32) complex64 {
+	b = b[:len(a)]
+	c = c[:len(a)]
+	var r0, r1, i0, i1 float32
+	i := 0
+	for ; i+2 <= len(a); i += 2 {
+		r0 += a[i] * b[i]
+		i0 += a[i] * c[i]
+		r1 += a[i+1] * b[i+1]
+		i1 += a[i+1] * c[i+1]
+	}
+	if i < len(a) {
+		r0 += a[i] * b[i]
+		i0 += a[i] * c[i]
+	}
+	return complex(r0+r1, i0+i1)
 }

@@ -5,20 +5,26 @@ package dsp
 // symbol, after pushing the symbol-centre sample; then call Update with the
 // decision error (target − output).
 //
-// With Len taps and the centre tap at Len/2 (even), the output for the symbol
-// whose centre sample was pushed D = Len/4 symbols ago: Delay returns D.
+// With Len taps and the centre tap at Len/2 (even), the output is for the
+// symbol whose centre sample was pushed D = Len/4 symbols ago: Delay returns
+// D. Taps and samples are kept as separate real and imaginary float32 arrays
+// so the inner loops are plain multiply-adds.
 type Equalizer struct {
-	Coef []complex64 // Coef[j] weights the sample pushed j T/2-steps ago
-	buf  []complex64 // doubled delay line, newest at pos
-	pos  int
-	n    int
+	cre, cim []float32 // taps: c[j] weights the sample pushed j T/2-steps ago
+	bre, bim []float32 // doubled delay line, newest at pos
+	pos      int
+	n        int
 }
 
 // NewEqualizer returns an equaliser with n taps (n is rounded up to a
 // multiple of 4), reset to a unit centre tap.
 func NewEqualizer(n int) *Equalizer {
 	n = (n + 3) &^ 3
-	e := &Equalizer{Coef: make([]complex64, n), buf: make([]complex64, 2*n), n: n}
+	e := &Equalizer{
+		cre: make([]float32, n), cim: make([]float32, n),
+		bre: make([]float32, 2*n), bim: make([]float32, 2*n),
+		n: n,
+	}
 	e.Reset()
 	return e
 }
@@ -29,33 +35,42 @@ func (e *Equalizer) Len() int { return e.n }
 // Delay returns the equaliser's delay in symbols.
 func (e *Equalizer) Delay() int { return e.n / 4 }
 
+// Tap returns tap j (weighting the sample pushed j T/2 steps ago).
+func (e *Equalizer) Tap(j int) complex64 { return complex(e.cre[j], e.cim[j]) }
+
+// SetTap sets tap j.
+func (e *Equalizer) SetTap(j int, c complex64) { e.cre[j], e.cim[j] = real(c), imag(c) }
+
 // Reset sets the taps to a unit centre tap and clears the delay line.
 func (e *Equalizer) Reset() {
-	clear(e.Coef)
-	e.Coef[e.n/2] = 1
-	clear(e.buf)
+	e.ResetTaps()
+	clear(e.bre)
+	clear(e.bim)
 	e.pos = 0
 }
 
 // ResetTaps sets the taps to a unit centre tap, keeping the delay line.
 func (e *Equalizer) ResetTaps() {
-	clear(e.Coef)
-	e.Coef[e.n/2] = 1
+	clear(e.cre)
+	clear(e.cim)
+	e.cre[e.n/2] = 1
 }
 
 // ScaleTaps multiplies every tap by k (used to set the initial gain or to
 // rotate the whole response).
 func (e *Equalizer) ScaleTaps(k complex64) {
-	for i := range e.Coef {
-		e.Coef[i] *= k
+	for j := range e.cre {
+		c := complex(e.cre[j], e.cim[j]) * k
+		e.cre[j], e.cim[j] = real(c), imag(c)
 	}
 }
 
 // ScaleHistory multiplies the samples in the delay line by k, for when the
 // gain in front of the equaliser changes.
 func (e *Equalizer) ScaleHistory(k float32) {
-	for i := range e.buf {
-		e.buf[i] = Scale(e.buf[i], k)
+	for i := range e.bre {
+		e.bre[i] *= k
+		e.bim[i] *= k
 	}
 }
 
@@ -65,32 +80,35 @@ func (e *Equalizer) Push(x complex64) {
 	if e.pos < 0 {
 		e.pos = e.n - 1
 	}
-	e.buf[e.pos] = x
-	e.buf[e.pos+e.n] = x
+	e.bre[e.pos], e.bre[e.pos+e.n] = real(x), real(x)
+	e.bim[e.pos], e.bim[e.pos+e.n] = imag(x), imag(x)
 }
 
 // Output returns the equalised sample for the current symbol.
 func (e *Equalizer) Output() complex64 {
-	b := e.buf[e.pos : e.pos+e.n]
-	var re, im float32
-	for j, c := range e.Coef {
-		x := b[j]
-		re += real(c)*real(x) - imag(c)*imag(x)
-		im += real(c)*imag(x) + imag(c)*real(x)
+	cr, ci := e.cre, e.cim[:len(e.cre)]
+	br, bi := e.bre[e.pos:e.pos+len(cr)], e.bim[e.pos:e.pos+len(cr)]
+	var re0, re1, im0, im1 float32
+	for j := range cr {
+		re0 += cr[j] * br[j]
+		re1 -= ci[j] * bi[j]
+		im0 += cr[j] * bi[j]
+		im1 += ci[j] * br[j]
 	}
-	return complex(re, im)
+	return complex(re0+re1, im0+im1)
 }
 
 // Update adapts the taps by LMS: c += mu·err·conj(x). err is the error in the
 // equaliser's own output frame (rotate it back if the caller derotates the
 // output for carrier recovery).
 func (e *Equalizer) Update(err complex64, mu float32) {
-	b := e.buf[e.pos : e.pos+e.n]
 	er, ei := real(err)*mu, imag(err)*mu
-	for j := range e.Coef {
-		x := b[j]
+	cr, ci := e.cre, e.cim[:len(e.cre)]
+	br, bi := e.bre[e.pos:e.pos+len(cr)], e.bim[e.pos:e.pos+len(cr)]
+	for j := range cr {
 		// err · conj(x)
-		e.Coef[j] += complex(er*real(x)+ei*imag(x), ei*real(x)-er*imag(x))
+		cr[j] += er*br[j] + ei*bi[j]
+		ci[j] += ei*br[j] - er*bi[j]
 	}
 }
 
@@ -98,7 +116,8 @@ func (e *Equalizer) Update(err complex64, mu float32) {
 // filter from drifting in directions the signal does not constrain.
 func (e *Equalizer) Leak(k float32) {
 	f := 1 - k
-	for j := range e.Coef {
-		e.Coef[j] = complex(real(e.Coef[j])*f, imag(e.Coef[j])*f)
+	for j := range e.cre {
+		e.cre[j] *= f
+		e.cim[j] *= f
 	}
 }

@@ -49,7 +49,8 @@ func (o *NCO) Advance(rad float64) {
 // ExpjFast returns e^(j·phase) from the oscillator's sine table (phase
 // quantised to 2π/4096), for per-symbol rotations in receiver loops.
 func ExpjFast(phase float64) complex64 {
-	u := uint32(int64(phase * (1 << 32) / (2 * math.Pi)))
+	const turns = (1 << 32) / (2 * math.Pi)
+	u := uint32(int64(phase * turns))
 	i := u >> (32 - ncoBits)
 	return complex(ncoTable[i+1<<(ncoBits-2)], ncoTable[i])
 }

@@ -34,7 +34,7 @@ type PulseShaper struct {
 	span     int
 	acc      int
 	coef     []float32 // [phase][tap], phase = acc (0..num-1)
-	buf      []complex64
+	bre, bim []float32 // doubled symbol history, newest at pos
 	pos      int
 }
 
@@ -43,7 +43,8 @@ type PulseShaper struct {
 func NewPulseShaper(num, den int, beta float64, span int) *PulseShaper {
 	p := &PulseShaper{num: num, den: den, span: span,
 		coef: make([]float32, num*span),
-		buf:  make([]complex64, 2*span),
+		bre:  make([]float32, 2*span),
+		bim:  make([]float32, 2*span),
 		acc:  num - den, // first Tick asks for a symbol
 	}
 	for a := 0; a < num; a++ {
@@ -75,25 +76,20 @@ func (p *PulseShaper) Push(s complex64) {
 	if p.pos < 0 {
 		p.pos = p.span - 1
 	}
-	p.buf[p.pos] = s
-	p.buf[p.pos+p.span] = s
+	p.bre[p.pos], p.bre[p.pos+p.span] = real(s), real(s)
+	p.bim[p.pos], p.bim[p.pos+p.span] = imag(s), imag(s)
 }
 
 // Output returns the shaped baseband sample for the current sample time.
 func (p *PulseShaper) Output() complex64 {
 	c := p.coef[p.acc*p.span : (p.acc+1)*p.span]
-	b := p.buf[p.pos : p.pos+p.span]
-	var re, im float32
-	for j, k := range c {
-		re += real(b[j]) * k
-		im += imag(b[j]) * k
-	}
-	return complex(re, im)
+	return dot2(c, p.bre[p.pos:], p.bim[p.pos:])
 }
 
 // Reset clears the filter history and restarts the symbol clock.
 func (p *PulseShaper) Reset() {
-	clear(p.buf)
+	clear(p.bre)
+	clear(p.bim)
 	p.pos = 0
 	p.acc = p.num - p.den
 }

@@ -14,7 +14,7 @@ const (
 )
 
 const (
-	eqTaps   = 32 // T/2 taps
+	eqTaps   = 24 // T/2 taps
 	bitDelay = 8  // symbols of bits held back so a lost carrier discards its debris
 	bpskRun  = 16 // consecutive two-phase symbols that start a training
 	alignWin = 20 // phase changes compared to place ourselves in the training
@@ -73,6 +73,7 @@ type Receiver struct {
 	levelDBm0 float64
 	dataPower float32 // slow average of the in-band power in data mode
 	bitsPer   int
+	odd       bool // alternate symbols in data mode
 	slicer    *dsp.Slicer
 }
 
@@ -403,7 +404,11 @@ func (r *Receiver) data() {
 	k := r.slicer.Decide(y)
 	t := points[k]
 	e := t - y
-	r.eq.Update(e*dsp.Conj(r.pll.Rotation()), r.step(0.08))
+	// In data mode the channel only drifts: adapting on every other
+	// symbol, with twice the step, tracks as well for half the work.
+	if r.odd = !r.odd; r.odd {
+		r.eq.Update(e*dsp.Conj(r.pll.Rotation()), r.step(0.16))
+	}
 	r.pll.Update(dsp.PhaseError(y, t))
 	r.mse += (dsp.Abs2(e) - r.mse) * (1.0 / 256)
 	dlt := (k - r.prevState) & 7

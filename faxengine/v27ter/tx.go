@@ -37,9 +37,9 @@ func NewTransmitter(cfg Config, src modem.BitSource) (*Transmitter, error) {
 		scr:  scrambler{reg: initialState},
 	}
 	if cfg.Rate == 4800 {
-		t.shaper = dsp.NewPulseShaper(5, 1, rollOff, 10)
+		t.shaper = dsp.NewPulseShaper(5, 1, rollOff, 8)
 	} else {
-		t.shaper = dsp.NewPulseShaper(20, 3, rollOff, 10)
+		t.shaper = dsp.NewPulseShaper(20, 3, rollOff, 8)
 	}
 	t.seg3, t.seg4 = trainLens(cfg.ShortTrain)
 	// Unit-energy pulses: baseband power = |point|² = 2; the line signal
@@ -108,14 +108,8 @@ func (t *Transmitter) Fill(dst []int16) int {
 			}
 			t.shaper.Push(s)
 		}
-		v := t.shaper.Output() * t.nco.Next()
-		x := real(v) * t.gain
-		if x > 32767 {
-			x = 32767
-		} else if x < -32768 {
-			x = -32768
-		}
-		dst[i] = int16(math.Round(float64(x)))
+		s, lo := t.shaper.Output(), t.nco.Next()
+		dst[i] = dsp.Round16((real(s)*real(lo) - imag(s)*imag(lo)) * t.gain)
 	}
 	return len(dst)
 }

@@ -34,7 +34,7 @@ func NewTransmitter(cfg Config, src modem.BitSource) (*Transmitter, error) {
 	t := &Transmitter{
 		rate:   cfg.Rate,
 		src:    src,
-		shaper: dsp.NewPulseShaper(10, 3, rollOff, 12),
+		shaper: dsp.NewPulseShaper(10, 3, rollOff, 10),
 		nco:    dsp.NewNCO(carrierHz, modem.SampleRate),
 		scr:    dsp.Scrambler{A: 18, B: 23},
 	}
@@ -111,14 +111,8 @@ func (t *Transmitter) Fill(dst []int16) int {
 			}
 			t.shaper.Push(s)
 		}
-		v := t.shaper.Output() * t.nco.Next()
-		x := real(v) * t.gain
-		if x > 32767 {
-			x = 32767
-		} else if x < -32768 {
-			x = -32768
-		}
-		dst[i] = int16(math.Round(float64(x)))
+		s, lo := t.shaper.Output(), t.nco.Next()
+		dst[i] = dsp.Round16((real(s)*real(lo) - imag(s)*imag(lo)) * t.gain)
 	}
 	return len(dst)
 }
