@@ -248,3 +248,20 @@ func TestDecoderNoAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per frame", allocs)
 	}
 }
+
+func TestEncoderNoAllocs(t *testing.T) {
+	e := NewEncoder(EncoderConfig{PreambleFlags: 1})
+	frame := bytes.Repeat([]byte{0xFF, 0x7E}, 60)
+	run := func() {
+		e.Reset()
+		e.Queue(frame)
+		e.Queue(frame)
+		e.End()
+		for e.GetBit() != modem.EndOfData {
+		}
+	}
+	run() // the first frames allocate their buffers
+	if a := testing.AllocsPerRun(20, run); a != 0 {
+		t.Fatalf("%v allocations per transmission", a)
+	}
+}
