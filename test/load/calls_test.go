@@ -1,0 +1,370 @@
+package load
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rayofax/rayofax/faxengine"
+	"github.com/rayofax/rayofax/faxengine/t30"
+	"github.com/rayofax/rayofax/rayo/wire"
+	"github.com/rayofax/rayofax/test/fsim"
+)
+
+// pagesPerFax is the length of testDoc.
+const pagesPerFax = 3
+
+// step is the outcome of one run of n concurrent calls.
+type step struct {
+	N        int
+	OK       int
+	Failures []string
+
+	Wall     time.Duration // first call started .. last call ended
+	CallTime time.Duration // sum of the calls' durations
+	CPU      time.Duration // process CPU (user+system) during the step
+
+	RSSBase, RSSPeak   int64  // bytes
+	HeapBase, HeapPeak uint64 // runtime heap in use
+
+	Underruns, Overflows, Strays int64 // far-end (switch side) counts
+	ClockSlips                   int64 // the simulator's own clock ran late
+	FarEndStalls                 int64 // far-end terminals that lagged a tick
+
+	Frame     *histogram // far-end terminal time per 20 ms frame
+	Answer    durations  // <answer/> → result
+	Start     durations  // <receivefax/>, <sendfax/> → ref
+	Dial      durations  // <dial/> → ref
+	Completed durations  // fax component start → <complete/>
+	Load1     float64    // the host's 1-minute load average at the end
+}
+
+// clean reports whether every fax succeeded and no frame missed its
+// deadline on the switch side.
+func (s *step) clean() bool {
+	return len(s.Failures) == 0 && s.Underruns == 0 && s.Overflows == 0
+}
+
+func (s *step) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "N=%d: %d/%d faxes ok (%d pages each), wall %v", s.N, s.OK, s.N, pagesPerFax, s.Wall.Round(time.Second))
+	fmt.Fprintf(&b, "\n  switch side: underruns %d, overflows %d, strays %d; simulator clock slips %d; far-end terminal stalls %d",
+		s.Underruns, s.Overflows, s.Strays, s.ClockSlips, s.FarEndStalls)
+	if s.CallTime > 0 {
+		fmt.Fprintf(&b, "\n  CPU %v for %v of calls: %.2f%% of a core per call (whole stack: both terminals, simulator, bridge, Rayo), %.2f cores busy on average",
+			s.CPU.Round(time.Millisecond), s.CallTime.Round(time.Second),
+			100*s.CPU.Seconds()/s.CallTime.Seconds(), s.CPU.Seconds()/s.Wall.Seconds())
+	}
+	if s.N > 0 {
+		fmt.Fprintf(&b, "\n  memory: RSS %.1f -> %.1f MiB (%.0f KiB per call), heap in use %.1f -> %.1f MiB (%.0f KiB per call)",
+			mib(s.RSSBase), mib(s.RSSPeak), float64(s.RSSPeak-s.RSSBase)/1024/float64(s.N),
+			mib(int64(s.HeapBase)), mib(int64(s.HeapPeak)), (float64(s.HeapPeak)-float64(s.HeapBase))/1024/float64(s.N))
+	}
+	if s.Frame != nil {
+		fmt.Fprintf(&b, "\n  fax terminal time per 20 ms frame: p50 %v, p99 %v, p99.9 %v (%d frames)",
+			s.Frame.quantile(0.5), s.Frame.quantile(0.99), s.Frame.quantile(0.999), s.Frame.count())
+	}
+	fmt.Fprintf(&b, "\n  Rayo command latency: answer p50 %v p99 %v; dial p50 %v p99 %v; fax start p50 %v p99 %v",
+		s.Answer.quantile(0.5).Round(time.Microsecond), s.Answer.quantile(0.99).Round(time.Microsecond),
+		s.Dial.quantile(0.5).Round(time.Microsecond), s.Dial.quantile(0.99).Round(time.Microsecond),
+		s.Start.quantile(0.5).Round(time.Microsecond), s.Start.quantile(0.99).Round(time.Microsecond))
+	fmt.Fprintf(&b, "\n  fax duration p50 %v max %v; host load average %.1f",
+		s.Completed.quantile(0.5).Round(time.Second), s.Completed.quantile(1).Round(time.Second), s.Load1)
+	for i, f := range s.Failures {
+		if i == 10 {
+			fmt.Fprintf(&b, "\n  ... %d more failures", len(s.Failures)-10)
+			break
+		}
+		fmt.Fprintf(&b, "\n  FAIL %s", f)
+	}
+	return b.String()
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// run places n concurrent calls (even-numbered ones receive, odd ones
+// send), started over spread, and waits for all of them.
+func (st *stack) run(n int, spread time.Duration) *step {
+	s := &step{N: n, Frame: &histogram{}}
+	runtime.GC()
+	debug.FreeOSMemory()
+	s.RSSBase = rss()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.HeapBase = ms.HeapInuse
+	slips0 := st.sw.ClockSlips()
+	cpu0 := cpuTime()
+
+	// Sample memory while the calls run.
+	stopSampling := make(chan struct{})
+	var sampler sync.WaitGroup
+	var rssPeak atomic.Int64
+	var heapPeak atomic.Uint64
+	sampler.Add(1)
+	go func() {
+		defer sampler.Done()
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+			}
+			if r := rss(); r > rssPeak.Load() {
+				rssPeak.Store(r)
+			}
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > heapPeak.Load() {
+				heapPeak.Store(m.HeapInuse)
+			}
+		}
+	}()
+
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		callTime time.Duration
+	)
+	start := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if n > 1 {
+				time.Sleep(spread * time.Duration(i) / time.Duration(n))
+			}
+			t0 := time.Now()
+			var r callResult
+			if i%2 == 0 {
+				r = st.receiveCall(s, i)
+			} else {
+				r = st.sendCall(s, i)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			callTime += time.Since(t0)
+			s.Underruns += int64(r.media.Underruns)
+			s.Overflows += int64(r.media.Overflows)
+			s.Strays += int64(r.media.Strays)
+			s.FarEndStalls += r.stalls
+			if r.err != nil {
+				msg := fmt.Sprintf("call %d (%s): %v", i, r.id, r.err)
+				for _, l := range st.logLines(r.id, 12) {
+					msg += "\n      " + l
+				}
+				s.Failures = append(s.Failures, msg)
+			} else {
+				s.OK++
+			}
+		}()
+	}
+	wg.Wait()
+	s.Wall = time.Since(start)
+	s.CPU = cpuTime() - cpu0
+	close(stopSampling)
+	sampler.Wait()
+	s.CallTime = callTime
+	s.RSSPeak = max(rssPeak.Load(), s.RSSBase)
+	s.HeapPeak = max(heapPeak.Load(), s.HeapBase)
+	s.ClockSlips = st.sw.ClockSlips() - slips0
+	s.Load1 = loadAverage()
+	// Let the bridge release the last calls before the next step.
+	deadline := time.Now().Add(30 * time.Second)
+	for len(st.bridge.Calls()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return s
+}
+
+type callResult struct {
+	id     string
+	err    error
+	media  fsim.MediaStats
+	stalls int64
+}
+
+// faxTimeout bounds one fax: about 40 s of audio, with ample margin for a
+// loaded host.
+const faxTimeout = 4 * time.Minute
+
+// receiveCall: an inbound call from a fax machine; the app answers and
+// receives.
+func (st *stack) receiveCall(s *step, i int) (r callResult) {
+	ident := fmt.Sprintf("+1555100%04d", i)
+	sender, err := faxengine.NewSender(st.docPath, faxengine.Options{Caller: true, Ident: ident})
+	if err != nil {
+		r.err = err
+		return r
+	}
+	far := newFarEnd(sender, s.Frame, st.syncPeers)
+	defer far.stop()
+	ch := st.sw.NewInboundCall(fsim.CallOptions{CallerNumber: ident[1:], Dest: fmt.Sprintf("15559990%03d", i%1000), Peer: far})
+	r.id = ch.UUID()
+	defer func() { r.media, r.stalls = ch.MediaStats(), far.stalls.Load() }()
+	events := st.router.subscribe(r.id)
+	defer st.router.unsubscribe(r.id)
+	defer ch.Hangup("NORMAL_CLEARING")
+
+	offer, err := waitEvent(events, "offer", 30*time.Second)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	callJID := offer.From.String()
+	if _, d, err := st.command(callJID, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+		r.err = fmt.Errorf("answer: %w", err)
+		return r
+	} else {
+		s.Answer.add(d)
+	}
+	t0 := time.Now()
+	ref, d, err := st.command(callJID, `<receivefax xmlns='urn:xmpp:rayo:fax:1'/>`)
+	if err != nil {
+		r.err = fmt.Errorf("receivefax: %w", err)
+		return r
+	}
+	s.Start.add(d)
+	done, err := waitEvent(events, "complete", faxTimeout)
+	if err != nil {
+		r.err = fmt.Errorf("receivefax %s: %w", attr(ref, "uri"), err)
+		return r
+	}
+	s.Completed.add(time.Since(t0))
+	if len(done.Payload.Children) == 0 || done.Payload.Children[0].Name.Local != "finish" {
+		r.err = fmt.Errorf("receivefax completed with %s", done.Payload)
+		return r
+	}
+	pages := ""
+	for _, c := range done.Payload.Children {
+		if c.Name.Local == "fax" && c.Name.Space == wire.NSFaxComplete {
+			pages = attr(c, "pages")
+		}
+	}
+	if pages != strconv.Itoa(pagesPerFax) {
+		r.err = fmt.Errorf("received %q pages: %s", pages, done.Payload)
+		return r
+	}
+	rep, ferr, ok := far.result(30 * time.Second)
+	if !ok {
+		r.err = fmt.Errorf("the far-end sender did not finish")
+		return r
+	}
+	if rep.Result != t30.OK || rep.Pages != pagesPerFax || ferr != nil {
+		r.err = fmt.Errorf("far-end sender: %v, %d pages, %v", rep.Result, rep.Pages, ferr)
+		return r
+	}
+	if _, _, err := st.command(callJID, `<hangup xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+		r.err = fmt.Errorf("hangup: %w", err)
+	}
+	return r
+}
+
+// sendCall: the app dials a fax machine and sends it the document.
+func (st *stack) sendCall(s *step, i int) (r callResult) {
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("rayofax-load-%d-%d.tif", os.Getpid(), i))
+	defer os.Remove(out)
+	recv, err := faxengine.NewReceiver(out, faxengine.Options{Ident: fmt.Sprintf("+1555200%04d", i)})
+	if err != nil {
+		r.err = err
+		return r
+	}
+	far := newFarEnd(recv, s.Frame, st.syncPeers)
+	defer far.stop()
+	number := fmt.Sprintf("+1555200%04d", i)
+	st.expectDial("loopback/"+number, far)
+	ref, d, err := st.command(st.service, `<dial xmlns='urn:xmpp:rayo:1' to='tel:`+number+`' from='tel:+15550000000'/>`)
+	if err != nil {
+		r.err = fmt.Errorf("dial: %w", err)
+		return r
+	}
+	s.Dial.add(d)
+	callJID := strings.TrimPrefix(attr(ref, "uri"), "xmpp:")
+	r.id, _, _ = strings.Cut(callJID, "@")
+	events := st.router.subscribe(r.id)
+	defer st.router.unsubscribe(r.id)
+	defer func() {
+		if ch := st.sw.Channel(r.id); ch != nil {
+			r.media = ch.MediaStats()
+			ch.Hangup("NORMAL_CLEARING")
+		}
+		r.stalls = far.stalls.Load()
+	}()
+	if _, err := waitEvent(events, "answered", 30*time.Second); err != nil {
+		r.err = fmt.Errorf("dial: %w", err)
+		return r
+	}
+	t0 := time.Now()
+	ref, d, err = st.command(callJID, `<sendfax xmlns='urn:xmpp:rayo:fax:1'><document url='`+st.docURL+`'/></sendfax>`)
+	if err != nil {
+		r.err = fmt.Errorf("sendfax: %w", err)
+		return r
+	}
+	s.Start.add(d)
+	done, err := waitEvent(events, "complete", faxTimeout)
+	if err != nil {
+		r.err = fmt.Errorf("sendfax %s: %w", attr(ref, "uri"), err)
+		return r
+	}
+	s.Completed.add(time.Since(t0))
+	if len(done.Payload.Children) == 0 || done.Payload.Children[0].Name.Local != "finish" {
+		r.err = fmt.Errorf("sendfax completed with %s", done.Payload)
+		return r
+	}
+	rep, ferr, ok := far.result(30 * time.Second)
+	if !ok {
+		r.err = fmt.Errorf("the far-end receiver did not finish")
+		return r
+	}
+	if rep.Result != t30.OK || rep.Pages != pagesPerFax || ferr != nil {
+		r.err = fmt.Errorf("far-end receiver: %v, %d pages, %v", rep.Result, rep.Pages, ferr)
+		return r
+	}
+	if _, _, err := st.command(callJID, `<hangup xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+		r.err = fmt.Errorf("hangup: %w", err)
+	}
+	return r
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rss is the process's resident set size (Linux), or 0.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// loadAverage is the host's 1-minute load average (Linux), or 0.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b) + " 0")[0], 64)
+	return f
+}

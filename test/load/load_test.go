@@ -1,0 +1,101 @@
+package load
+
+import (
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLoadSmall runs concurrent faxes through the whole stack in every test
+// run: 20 calls, or 4 under the race detector (which makes the DSP about
+// ten times slower). Every fax must succeed. Frame deadline misses on the
+// switch side are asserted only when the host kept time (the simulator's
+// clock never slipped); make check runs every package at once on 2 shared
+// cores, where they are reported instead.
+func TestLoadSmall(t *testing.T) {
+	n := 20
+	if raceEnabled || testing.Short() {
+		n = 4
+	}
+	st := newStack(t)
+	s := st.run(n, 2*time.Second)
+	t.Log(s)
+	if len(s.Failures) > 0 {
+		t.Errorf("%d of %d faxes failed", len(s.Failures), n)
+	}
+	if s.Frame.count() == 0 || s.Answer.quantile(1) == 0 || s.Start.quantile(1) == 0 {
+		t.Error("nothing was measured")
+	}
+	if s.ClockSlips == 0 && s.FarEndStalls == 0 {
+		if s.Underruns != 0 || s.Overflows != 0 {
+			t.Errorf("frame deadlines missed although the host kept time: %d underruns, %d overflows", s.Underruns, s.Overflows)
+		}
+	} else {
+		t.Logf("host overloaded (%d simulator clock slips, %d far-end stalls): deadline counts reported only", s.ClockSlips, s.FarEndStalls)
+	}
+}
+
+// TestLoadRamp is `make loadtest`: it ramps the number of concurrent calls
+// (RAYOFAX_LOADTEST_STEPS, default 20,50,100,150,200,250,300,400) until a
+// fax fails or a frame deadline is missed, and reports each step and the
+// largest clean one. RAYOFAX_LOADTEST_PROFILE=FILE writes a CPU profile of
+// each step to FILE.N. RAYOFAX_LOADTEST_REPORT=FILE also writes the report
+// there.
+func TestLoadRamp(t *testing.T) {
+	if os.Getenv("RAYOFAX_LOADTEST") == "" {
+		t.Skip("the load ramp runs with make loadtest (RAYOFAX_LOADTEST=1)")
+	}
+	steps := []int{20, 50, 100, 150, 200, 250, 300, 400}
+	if v := os.Getenv("RAYOFAX_LOADTEST_STEPS"); v != "" {
+		steps = steps[:0]
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				t.Fatalf("RAYOFAX_LOADTEST_STEPS: bad step %q", f)
+			}
+			steps = append(steps, n)
+		}
+	}
+	profile := os.Getenv("RAYOFAX_LOADTEST_PROFILE")
+	var report strings.Builder
+	fmt.Fprintf(&report, "rayofax load test, %s, host load average at start %.1f\n", time.Now().UTC().Format(time.RFC3339), loadAverage())
+	st := newStack(t)
+	best := 0
+	for _, n := range steps {
+		var pf *os.File
+		if profile != "" {
+			var err error
+			if pf, err = os.Create(fmt.Sprintf("%s.%d", profile, n)); err != nil {
+				t.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := st.run(n, time.Duration(n)*50*time.Millisecond)
+		if pf != nil {
+			pprof.StopCPUProfile()
+			pf.Close()
+		}
+		t.Log(s)
+		fmt.Fprintln(&report, s)
+		if !s.clean() {
+			break
+		}
+		best = n
+	}
+	fmt.Fprintf(&report, "largest step with every fax ok and no deadline missed: %d concurrent calls\n", best)
+	t.Logf("largest clean step: %d concurrent calls", best)
+	if f := os.Getenv("RAYOFAX_LOADTEST_REPORT"); f != "" {
+		if err := os.WriteFile(f, []byte(report.String()), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	if best == 0 {
+		t.Error("not even the first step ran clean")
+	}
+}

@@ -1,0 +1,282 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rayofax/rayofax/eslbridge"
+	"github.com/rayofax/rayofax/rayo"
+	"github.com/rayofax/rayofax/rayo/client"
+	"github.com/rayofax/rayofax/rayo/wire"
+	"github.com/rayofax/rayofax/storage"
+	"github.com/rayofax/rayofax/storage/fetch"
+	"github.com/rayofax/rayofax/test/fsim"
+	"github.com/rayofax/rayofax/test/prosody"
+	"github.com/rayofax/rayofax/test/testenv"
+)
+
+// stack is Prosody + the FreeSWITCH simulator + eslbridge + the Rayo server
+// + local storage, as rayofaxd wires them, with one Rayo client logged in
+// and an HTTP server for the documents to send.
+type stack struct {
+	t       testing.TB
+	xmpp    *prosody.Server
+	sw      *fsim.Server
+	bridge  *eslbridge.Bridge
+	rayo    *rayo.Server
+	app     *client.Client
+	service string
+	docURL  string // the document <sendfax/> sends
+	docPath string // the same document on disk, for the far-end senders
+	logPath string
+	router  *router
+	// syncPeers runs the far-end terminals on the simulator's clock
+	// goroutine, as every other suite does (about 10 µs per terminal and
+	// frame, so even 400 fit in a tick). RAYOFAX_LOADTEST_ASYNC=1 gives
+	// each its own goroutine instead, a frame behind: that spreads the far
+	// ends over the cores but, on an overloaded host, every late worker
+	// stalls the simulator's clock for all calls.
+	syncPeers bool
+
+	dialMu    sync.Mutex
+	dialPeers map[string]fsim.Peer // by dial string
+}
+
+// testDoc is three A4 pages at standard resolution (about 40 s at 14400
+// bit/s with ECM).
+const testDoc = "chart-std-g3.tif"
+
+func newStack(t testing.TB) *stack {
+	t.Helper()
+	st := &stack{t: t, xmpp: prosody.Start(t), dialPeers: map[string]fsim.Peer{}, syncPeers: os.Getenv("RAYOFAX_LOADTEST_ASYNC") == ""}
+	st.xmpp.AddUser("app", "apppass")
+	st.service = st.xmpp.ComponentDomain
+	st.docPath = filepath.Join(testenv.SharedDir(t), "testdata", testDoc)
+
+	sw, err := fsim.Start(fsim.Config{Dial: st.dial})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sw.Close() })
+	st.sw = sw
+
+	// The daemon logs at info level, as in production, to a file: the cost
+	// of logging is part of the load.
+	st.logPath = filepath.Join(t.TempDir(), "rayofaxd.log")
+	logFile, err := os.Create(st.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logFile.Close() })
+	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+
+	mux := http.NewServeMux()
+	files := httptest.NewServer(mux)
+	t.Cleanup(files.Close)
+	mux.HandleFunc("/doc.tif", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, st.docPath) })
+	st.docURL = files.URL + "/doc.tif"
+	spool, handler, err := storage.Open(storage.Options{
+		Backend: "local",
+		Spool:   storage.SpoolOptions{Dir: filepath.Join(t.TempDir(), "spool"), Logger: log},
+		Local:   storage.LocalOptions{Dir: filepath.Join(t.TempDir(), "store"), BaseURL: files.URL, TTL: time.Hour},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { spool.Close() })
+	mux.Handle(storage.Route, handler)
+	fcfg := fetch.DefaultConfig()
+	fcfg.AllowedNetworks = []string{"127.0.0.1/32"}
+	fetcher, err := fetch.New(fcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var srv *rayo.Server
+	ready := make(chan struct{})
+	st.bridge, err = eslbridge.New(eslbridge.Config{
+		Addr: sw.Addr(), Password: "ClueCon", MediaIP: "127.0.0.1", PortMin: 50000, PortMax: 51999,
+		OnOffer: func(c *eslbridge.Call) { <-ready; srv.Offer(c) },
+		Logger:  log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go st.bridge.Run(ctx)
+	srv, err = rayo.New(rayo.Config{
+		Domain: st.service, Server: st.xmpp.ComponentAddr, Secret: st.xmpp.Secret,
+		Clients: []string{"app@" + st.xmpp.Host},
+		WorkDir: t.TempDir(), Logger: log, MinBackoff: 50 * time.Millisecond,
+		DialTemplate: "loopback/{to}",
+	}, st.bridge, spool, fetcher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(ready)
+	st.rayo = srv
+	go srv.Run(ctx)
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := st.bridge.WaitConnected(wctx); err != nil {
+		t.Fatal(err)
+	}
+	for !srv.Connected() {
+		if wctx.Err() != nil {
+			t.Fatal("rayo did not connect to prosody:\n" + st.xmpp.Log())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c, err := client.Dial(wctx, client.Options{Addr: st.xmpp.C2SAddr, JID: "app@" + st.xmpp.Host + "/load", Password: "apppass"})
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Available(wctx, st.service); err != nil {
+		t.Fatal(err)
+	}
+	for !slices.Contains(srv.AvailableClients(), c.JID().String()) {
+		if wctx.Err() != nil {
+			t.Fatalf("the service never saw %s available", c.JID())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	st.app = c
+	st.router = newRouter()
+	go st.router.run(c.Events())
+	return st
+}
+
+// dial is the simulator's originate hook: the far end registered for the
+// dial string answers after a short ring.
+func (st *stack) dial(dest string, vars map[string]string) fsim.DialResult {
+	st.dialMu.Lock()
+	defer st.dialMu.Unlock()
+	p, ok := st.dialPeers[dest]
+	if !ok {
+		return fsim.DialResult{Cause: "UNALLOCATED_NUMBER"}
+	}
+	delete(st.dialPeers, dest)
+	return fsim.DialResult{Peer: p, Ring: 100 * time.Millisecond}
+}
+
+func (st *stack) expectDial(dest string, p fsim.Peer) {
+	st.dialMu.Lock()
+	st.dialPeers[dest] = p
+	st.dialMu.Unlock()
+}
+
+// command sends a Rayo command and returns the reply and how long it took.
+func (st *stack) command(to, xml string) (*wire.Element, time.Duration, error) {
+	el, err := wire.Parse([]byte(xml))
+	if err != nil {
+		return nil, 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := st.app.Command(ctx, to, el)
+	return res, time.Since(start), err
+}
+
+// logLines returns the daemon's log lines that mention id (at most max).
+func (st *stack) logLines(id string, max int) []string {
+	f, err := os.Open(st.logPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() && len(out) < max {
+		if strings.Contains(sc.Text(), id) {
+			out = append(out, sc.Text())
+		}
+	}
+	return out
+}
+
+// router hands each call's events (offer, answered, complete, end) to the
+// goroutine driving that call, keyed by the call ID; events for a call
+// nobody subscribed to yet wait for the subscription.
+type router struct {
+	mu      sync.Mutex
+	subs    map[string]chan client.Event
+	pending map[string][]client.Event
+}
+
+func newRouter() *router {
+	return &router{subs: map[string]chan client.Event{}, pending: map[string][]client.Event{}}
+}
+
+func (r *router) run(events <-chan client.Event) {
+	for ev := range events {
+		id := ev.From.Localpart()
+		r.mu.Lock()
+		if ch := r.subs[id]; ch != nil {
+			select {
+			case ch <- ev:
+			default: // a call's handful of events never fills the buffer
+			}
+		} else {
+			r.pending[id] = append(r.pending[id], ev)
+		}
+		r.mu.Unlock()
+	}
+}
+
+func (r *router) subscribe(id string) <-chan client.Event {
+	ch := make(chan client.Event, 64)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ev := range r.pending[id] {
+		ch <- ev
+	}
+	delete(r.pending, id)
+	r.subs[id] = ch
+	return ch
+}
+
+func (r *router) unsubscribe(id string) {
+	r.mu.Lock()
+	delete(r.subs, id)
+	delete(r.pending, id)
+	r.mu.Unlock()
+}
+
+// waitEvent waits for an event of the call whose payload is named name.
+func waitEvent(ch <-chan client.Event, name string, timeout time.Duration) (client.Event, error) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		select {
+		case ev := <-ch:
+			if ev.Payload.Name.Local == name {
+				return ev, nil
+			}
+			if ev.Payload.Name.Local == "end" && name != "end" {
+				return ev, fmt.Errorf("call ended while waiting for <%s/>: %s", name, ev.Payload)
+			}
+		case <-deadline.C:
+			return client.Event{}, fmt.Errorf("no <%s/> within %v", name, timeout)
+		}
+	}
+}
+
+func attr(el *wire.Element, name string) string {
+	v, _ := el.Attribute(name)
+	return v
+}
