@@ -10,7 +10,7 @@ FUZZTIME ?= 10s
 
 export PATH := $(GOBIN):$(PATH)
 
-.PHONY: all build test check deps vet fmt-check unit integration interop e2e bench fuzz demo clean
+.PHONY: all build test check deps vet fmt-check unit integration interop e2e bench fuzz demo clean loadtest
 
 all: build
 
@@ -62,6 +62,16 @@ bench:
 # A short run of every fuzz target.
 fuzz:
 	@FUZZTIME=$(FUZZTIME) bash test/tools/fuzz.sh
+
+# Load test: ramp concurrent fax calls through the whole stack until one
+# fails or misses a frame deadline (test/load; report and CPU profiles in
+# test/tools/out/loadtest/). LOADTEST_STEPS=20,50,100 picks the steps.
+loadtest:
+	@mkdir -p test/tools/out/loadtest
+	RAYOFAX_REQUIRE_TOOLS=1 RAYOFAX_LOADTEST=1 RAYOFAX_LOADTEST_STEPS=$(LOADTEST_STEPS) \
+	RAYOFAX_LOADTEST_REPORT=$(CURDIR)/test/tools/out/loadtest/report.txt \
+	RAYOFAX_LOADTEST_PROFILE=$(CURDIR)/test/tools/out/loadtest/cpu.pprof \
+	$(GO) test -count=1 -run TestLoadRamp -timeout 90m -v ./test/load/
 
 demo: build
 	@bash test/tools/demo.sh
