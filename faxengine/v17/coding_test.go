@@ -204,7 +204,7 @@ func TestViterbiMatchesBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for trial := 0; trial < 24; trial++ {
 		bits := 3 + trial%4
-		sl := newSlicer(bits)
+		sl := slicerFor(bits)
 		_, rx := noisy(rng, bits, 7, 1.1)
 		want := bruteForce(sl, rx)
 		var v viterbi
@@ -234,7 +234,7 @@ func TestViterbiMatchesBruteForce(t *testing.T) {
 func decodeErrors(bits, depth, n int, sigma float64, seed uint64) int {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	sent, rx := noisy(rng, bits, n, sigma)
-	sl := newSlicer(bits)
+	sl := slicerFor(bits)
 	var v viterbi
 	v.reset(depth)
 	var dist [8]float64
@@ -268,7 +268,7 @@ func TestViterbiNoiseless(t *testing.T) {
 func TestTracebackDepth(t *testing.T) {
 	n := 200000
 	if testing.Short() || raceEnabled {
-		n = 40000
+		n = 20000
 	}
 	const sigma = 0.42 // about 21.7 dB SNR at 14400: a symbol error rate near 1e-2
 	long := decodeErrors(6, maxDepth, n, sigma, 11)
@@ -292,7 +292,7 @@ func TestTracebackDepth(t *testing.T) {
 func TestSlicerMatchesSlow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, bits := range []int{6, 5, 4, 3} {
-		s := newSlicer(bits)
+		s := slicerFor(bits)
 		for k := range s.candN {
 			for sub := range s.candN[k] {
 				if s.candN[k][sub] == maxCand {
@@ -300,7 +300,11 @@ func TestSlicerMatchesSlow(t *testing.T) {
 				}
 			}
 		}
-		for i := 0; i < 200000; i++ {
+		n := 200000
+		if testing.Short() || raceEnabled {
+			n = 20000
+		}
+		for i := 0; i < n; i++ {
 			z := complex(rng.Float64()*24-12, rng.Float64()*24-12)
 			var d1, d2 [8]float64
 			var n1, n2 [8]uint8

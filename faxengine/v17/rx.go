@@ -117,11 +117,14 @@ type Receiver struct {
 	onLevel  float64 // mean square thresholds
 	offLevel float64
 	offCount int
+	offNow   float64 // the off level in force
 	level    float64 // mean square when training succeeded
 
 	// front end
 	buf  [2 * rxRing]complex128
 	n    int     // input samples so far
+	nf   float64 // n, as a float
+	ci   int     // n modulo carrierPeriod
 	pos  float64 // time of the next half-symbol instant, in input samples
 	half bool    // the next instant is a symbol centre
 
@@ -144,6 +147,7 @@ type Receiver struct {
 	inProgress bool // TrainingInProgress reported, outcome not yet
 	count      int  // symbols in the current state
 	run        int  // consecutive ABAB-like symbols
+	bad        int  // consecutive symbols that are not
 	prev       [8]complex128
 	freqAcc    complex128
 	ti         int // index into trainRef
@@ -176,9 +180,7 @@ func (r *Receiver) Restart(cfg RxConfig) error {
 		return err
 	}
 	r.cfg = cfg
-	if r.bits != bits || r.sl == nil {
-		r.sl = newSlicer(bits)
-	}
+	r.sl = slicerFor(bits)
 	r.bits = bits
 	r.onLevel = msLevel(carrierOnDBm0)
 	r.offLevel = msLevel(carrierOffDBm0)
@@ -233,19 +235,32 @@ func (r *Receiver) Process(src []int16) {
 	for _, s := range src {
 		x := float64(s)
 		r.power += (x*x - r.power) * (1.0 / 32)
-		r.carrier()
+		switch {
+		case r.state == rxIdle:
+			if r.power >= r.onLevel {
+				r.start()
+			}
+		case r.power < r.offNow:
+			r.quiet()
+		default:
+			r.offCount = 0
+		}
 
-		c := r.n % carrierPeriod
+		c := r.ci
+		if r.ci++; r.ci == carrierPeriod {
+			r.ci = 0
+		}
 		v := complex(x*carrierCos[c], -x*carrierSin[c])
 		w := r.n & (rxRing - 1)
 		r.buf[w] = v
 		r.buf[w+rxRing] = v
 		r.n++
+		r.nf++
 		if r.state == rxIdle {
 			continue
 		}
 		// Half-symbol instants whose filter span is now complete.
-		for r.pos+rxHalf <= float64(r.n) {
+		for r.pos+rxHalf <= r.nf {
 			r.instant()
 			r.pos += halfStep
 			if r.half {
@@ -255,38 +270,35 @@ func (r *Receiver) Process(src []int16) {
 	}
 }
 
-// carrier runs carrier detection for one input sample.
-func (r *Receiver) carrier() {
-	switch r.state {
-	case rxIdle:
-		if r.power >= r.onLevel {
-			r.start()
-		}
-	default:
-		off := r.offLevel
-		if r.state == rxData {
-			off = math.Max(off, r.level*carrierOffRatio)
-		}
-		if r.power >= off {
-			r.offCount = 0
-			return
-		}
-		if r.offCount++; r.offCount < carrierOffHold {
-			return
-		}
-		r.state = rxIdle
-		r.offCount = 0
-		if r.inProgress {
-			r.inProgress = false
-			r.sink.Status(modem.TrainingFailed)
-		}
-		r.sink.Status(modem.CarrierDown)
+// quiet counts a sample below the carrier-off level and drops the carrier
+// once they have lasted carrierOffHold samples.
+func (r *Receiver) quiet() {
+	if r.offCount++; r.offCount < carrierOffHold {
+		return
+	}
+	r.state = rxIdle
+	r.offCount = 0
+	if r.inProgress {
+		r.inProgress = false
+		r.sink.Status(modem.TrainingFailed)
+	}
+	r.sink.Status(modem.CarrierDown)
+}
+
+// setOff sets the carrier-off level: the absolute one, or, once trained,
+// 10 dB below the signal if that is higher (so that line noise does not
+// hold the carrier up).
+func (r *Receiver) setOff() {
+	r.offNow = r.offLevel
+	if r.state == rxData {
+		r.offNow = math.Max(r.offLevel, r.level*carrierOffRatio)
 	}
 }
 
 // start begins acquisition on a new carrier.
 func (r *Receiver) start() {
 	r.state = rxSeg1
+	r.setOff()
 	r.sink.Status(modem.CarrierUp)
 	if !r.cfg.ShortTrain {
 		r.haveEq = false
@@ -309,6 +321,7 @@ func (r *Receiver) start() {
 	}
 	r.count = 0
 	r.run = 0
+	r.bad = 0
 	r.freqAcc = 0
 	r.prev = [8]complex128{}
 	r.offCount = 0
@@ -316,7 +329,7 @@ func (r *Receiver) start() {
 
 // instant computes one half-symbol sample at time r.pos.
 func (r *Receiver) instant() {
-	ti := math.Floor(r.pos)
+	ti := float64(int(r.pos)) // pos is positive: truncation is floor
 	p := int((r.pos-ti)*rxPhases + 0.5)
 	start := (int(ti) - rxHalf + 1) & (rxRing - 1)
 	h := &rxFilter[p]
@@ -463,7 +476,7 @@ func (r *Receiver) seg1() {
 	r.prev[0] = y
 	ey, e2 := abs2(y), abs2(p2)
 	if ey < 0.2*trainEnergy || e2 < 0.2*trainEnergy {
-		r.run = 0
+		r.notABAB()
 		return
 	}
 	// Half a turn from two symbols back: the first C of segment 2 (which
@@ -476,6 +489,7 @@ func (r *Receiver) seg1() {
 	// ABAB: successive symbols a quarter turn apart, alternately either way.
 	q := y * complex(real(p1), -imag(p1))
 	if math.Abs(imag(q)) > 2*math.Abs(real(q)) {
+		r.bad = 0
 		r.run++
 		if r.run == 16 && !r.inProgress {
 			r.inProgress = true
@@ -495,6 +509,20 @@ func (r *Receiver) seg1() {
 			r.freqAcc = 0
 		}
 		return
+	}
+	r.notABAB()
+}
+
+// notABAB notes a symbol that does not fit segment 1. Noise spoils single
+// symbols at low SNR, so only a few in a row end the run; a run long
+// enough to have started training that ends without the jump into
+// segment 2 is a failed training.
+func (r *Receiver) notABAB() {
+	if r.bad++; r.bad < 3 {
+		return
+	}
+	if r.run >= 32 {
+		r.fail()
 	}
 	r.run = 0
 }
@@ -605,6 +633,7 @@ func (r *Receiver) trained(scr uint32, diff int) bool {
 	r.haveEq = true
 	r.trainedOm = r.omega
 	r.level = r.power
+	r.setOff()
 	r.descr = descrambler(scr)
 	r.diff = diff
 	r.snrErr = r.errAcc
@@ -623,11 +652,17 @@ func (r *Receiver) data() {
 	if debugf != nil && r.count < 200 {
 		debugf("data %d: err %.3f y %.2f d %.0f omega %.5f pos-frac %.3f", r.count, abs2(err), y, d, r.omega, r.drift)
 	}
-	r.adapt(err, 0.01)
+	// In data mode the equaliser only has to follow slow changes: adapting
+	// on every other symbol, with twice the step, tracks as well for half
+	// the work.
+	if r.count&1 == 0 {
+		r.adapt(err, 0.02)
+	}
 	r.track(y, d, 0.05, 0.0005)
 	if r.power > 0.5*r.level {
 		r.snrErr += (abs2(err) - r.snrErr) * 0.01
 		r.level += (r.power - r.level) * 0.01
+		r.setOff()
 	}
 }
 

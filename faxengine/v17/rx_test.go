@@ -82,7 +82,11 @@ func TestRoundTripImpaired(t *testing.T) {
 		{"noise30dB", -10, with(func(c *linesim.Config) { c.NoiseDBm0 = -40 }), false},
 		{"gap20ms", -10, with(func(c *linesim.Config) { c.Gaps = []linesim.Gap{{At: 16000, Len: 160}} }), true},
 	}
-	for _, rate := range []int{14400, 12000, 9600, 7200} {
+	rates := []int{14400, 12000, 9600, 7200}
+	if testing.Short() || raceEnabled {
+		rates = []int{14400, 7200}
+	}
+	for _, rate := range rates {
 		for _, short := range []bool{false, true} {
 			for _, c := range cases {
 				t.Run(fmt.Sprintf("%d/short=%v/%s", rate, short, c.name), func(t *testing.T) {
@@ -253,4 +257,24 @@ func FuzzReceiver(f *testing.F) {
 		}
 		rx.Process(s)
 	})
+}
+
+// TestTrainsInNoise: training must succeed, long and short, down to the
+// SNR where each rate stops being usable, whatever the noise does to single
+// symbols of segment 1.
+func TestTrainsInNoise(t *testing.T) {
+	for _, c := range []struct {
+		rate int
+		snr  float64
+	}{{14400, 20}, {12000, 17}, {9600, 14}, {7200, 11}} {
+		for seed := uint64(1); seed <= 4; seed++ {
+			for _, short := range []bool{false, true} {
+				data := randomBits(c.rate/2, 9)
+				rec, _ := impaired(t, TxConfig{Rate: c.rate, ShortTrain: short}, -10, linesim.Config{NoiseDBm0: -10 - c.snr, Seed: seed}, data)
+				if !rec.has(modem.TrainingSucceeded) {
+					t.Errorf("%d bit/s, SNR %v dB, seed %d, short %v: %v", c.rate, c.snr, seed, short, rec.status)
+				}
+			}
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package v17
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // maxDepth bounds the traceback depth of the Viterbi decoder.
 const maxDepth = 64
@@ -33,6 +36,18 @@ const (
 	gridSize = 2 * gridHalf
 	maxCand  = 6
 )
+
+var (
+	slicerOnce [7]sync.Once
+	slicers    [7]*slicer
+)
+
+// slicerFor returns the shared (read-only) slicer for a constellation,
+// building it on first use.
+func slicerFor(bits int) *slicer {
+	slicerOnce[bits].Do(func() { slicers[bits] = newSlicer(bits) })
+	return slicers[bits]
+}
 
 func newSlicer(bits int) *slicer {
 	c := constellation(bits)
