@@ -22,6 +22,7 @@ func TestSlots(t *testing.T) {
 		{"steady with jitter", []float64{0, 20.4, 39.6, 60, 83, 100}, []int{0, 0, 0, 0, 0, 0}, 0, 1},
 		{"one lost", []float64{0, 20, 60, 80}, []int{0, 0, 1, 0}, 0, 1},
 		{"three lost", []float64{0, 80, 100}, []int{0, 3, 0}, 0, 1},
+		{"four lost is a pause", []float64{0, 20, 120, 140}, []int{0, 0, 0, 0}, 0, 2},
 		{"sent 15 ms late", []float64{0, 20, 55, 60, 80}, []int{0, 0, 0, 0, 0}, 0, 1},
 		{"lost, then late", []float64{0, 20, 75, 80, 100}, []int{0, 0, 1, 0, 0}, 0, 1},
 		{"reordered pair", []float64{0, 20, 60, 60.1, 80}, []int{0, 0, 0, 0, 0}, 0, 1},
@@ -202,28 +203,46 @@ func TestWaitReceivedTimesOut(t *testing.T) {
 	}
 }
 
-func BenchmarkFrameUDP(b *testing.B) {
+// pump streams n frames through a Stream over loopback UDP, keeping a
+// window of frames in flight, and returns once all were answered.
+func pump(tb testing.TB, n int) {
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer pc.Close()
 	st, err := Listen("127.0.0.1", 0, echo)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer st.Close()
 	st.Expect(pc.LocalAddr().(*net.UDPAddr).AddrPort())
 	dest := st.LocalAddr().AddrPort()
-	pkt := make([]byte, FrameBytes)
-	buf := make([]byte, 2048)
-	b.ReportAllocs()
-	for b.Loop() {
-		pc.WriteToUDPAddrPort(pkt, dest)
-		if _, _, err := pc.ReadFromUDPAddrPort(buf); err != nil {
-			b.Fatal(err)
+	window := make(chan struct{}, 16)
+	go func() {
+		pkt := make([]byte, FrameBytes)
+		for range n {
+			window <- struct{}{}
+			pc.WriteToUDPAddrPort(pkt, dest)
 		}
+	}()
+	buf := make([]byte, 2048)
+	for got := 0; got < n; {
+		pc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, _, err := pc.ReadFromUDPAddrPort(buf); err != nil {
+			tb.Errorf("after %d of %d answers: %v", got, n, err)
+			return
+		}
+		got++
+		<-window
 	}
+}
+
+// BenchmarkFrameUDP: the whole audio path per frame (receive, slot
+// tracking, handler, send), both ends' syscalls included.
+func BenchmarkFrameUDP(b *testing.B) {
+	b.ReportAllocs()
+	pump(b, b.N)
 }
 
 func BenchmarkSlots(b *testing.B) {
@@ -234,4 +253,17 @@ func BenchmarkSlots(b *testing.B) {
 		t = t.Add(FrameTime)
 		sl.place(t, t.Add(FrameTime))
 	}
+}
+
+// BenchmarkStreamsParallel: one stream per P, all at once, as on a busy
+// host; ns/op is wall time per frame answered across all streams.
+func BenchmarkStreamsParallel(b *testing.B) {
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		n := 0
+		for pb.Next() {
+			n++
+		}
+		pump(b, n)
+	})
 }

@@ -16,10 +16,10 @@ const (
 	frameBytes = 2 * FrameSamples
 	frameTime  = 20 * time.Millisecond
 	fifoFrames = 25 // 500 ms of what the client sent, then the oldest goes
-	// jitterFrames is the far end's playout delay: it starts playing what
-	// the client sent once this many frames are queued, as a SIP phone's
-	// jitter buffer does, and counts an underrun when the queue runs dry.
-	jitterFrames = 3
+	// jitterFrames is the far end's initial playout delay: it starts
+	// playing what the client sent once this many frames are queued, and
+	// counts an underrun (a silent tick) whenever the queue is empty.
+	jitterFrames = 5
 )
 
 // MediaStats counts one stream's traffic.
@@ -193,9 +193,11 @@ func (st *stream) tick(answered bool) {
 		st.fifo[0] = nil
 		st.fifo = st.fifo[1:]
 	case st.playing:
+		// Nothing queued: the far end hears silence for this tick, and
+		// the next frame plays one tick later (as a channel's frame
+		// queue behaves; only the start waits for jitterFrames).
 		clear(st.in)
 		st.stats.Underruns++
-		st.playing = false // refill the jitter buffer
 	default:
 		clear(st.in)
 	}
@@ -268,9 +270,12 @@ func (m *mediaClock) run(done <-chan struct{}) {
 				return
 			}
 		} else if d < -frameTime {
+			// The host did not run us in time: send the missed ticks in
+			// a burst (the far end's jitter buffer absorbs it), or, more
+			// than 100 ms behind, carry on from now.
 			m.slips.Add(1)
 			if d < -5*frameTime {
-				next = time.Now() // give up catching up
+				next = time.Now()
 			}
 		}
 		select {
