@@ -278,3 +278,15 @@ func TestTrainsInNoise(t *testing.T) {
 		}
 	}
 }
+
+// TestTEP: the talker echo protection tone and its silence before the
+// training must not upset the receiver.
+func TestTEP(t *testing.T) {
+	for _, rate := range []int{14400, 7200} {
+		data := randomBits(rate, 4)
+		rec, _ := impaired(t, TxConfig{Rate: rate, TEP: true}, -20, linesim.Config{NoiseDBm0: -60, FreqOffsetHz: 5, Seed: 2}, data)
+		if errs, at := align(rec.bits, data); errs != 0 {
+			t.Errorf("%d bit/s with TEP: %d errors at %d, status %v", rate, errs, at, rec.status)
+		}
+	}
+}

@@ -331,3 +331,38 @@ func TestV17TrainingRange(t *testing.T) {
 		}
 	}
 }
+
+// TestV17TEP: transmitters that send the talker echo protection tone before
+// the training, both ways.
+func TestV17TEP(t *testing.T) {
+	for _, rate := range v17Rates {
+		data := PRBSBits(8000, 21)
+		stx, err := NewSpanV17Tx(rate, false, true, data, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stx.SetLevel(-12)
+		sig := Pad(Modulate(stx, 160, 1<<24), v17Lead, v17Lead)
+		stx.Close()
+		rec := &BitRecorder{}
+		rx := newOurV17Rx(t, rate)
+		rx.SetBitSink(rec)
+		Demodulate(rx, sig, 160)
+		if m := Align(data, rec.Bits, v17MaxDelay, v17Probe); !m.Exact() {
+			t.Errorf("%d: spandsp with TEP → ours: %+v %v", rate, m, rec.Statuses)
+		}
+
+		tx, err := v17.NewTransmitter(v17.TxConfig{Rate: rate, TEP: true}, &KnownBits{Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig = Pad(Modulate(tx, 160, 1<<24), v17Lead, v17Lead)
+		rec = &BitRecorder{}
+		srx := newSpanV17Rx(t, rate)
+		srx.SetBitSink(rec)
+		Demodulate(srx, sig, 160)
+		if m := Align(data, rec.Bits, v17MaxDelay, v17Probe); !m.Exact() {
+			t.Errorf("%d: ours with TEP → spandsp: %+v %v", rate, m, rec.Statuses)
+		}
+	}
+}
