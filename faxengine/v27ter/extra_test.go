@@ -154,3 +154,19 @@ func FuzzReceiver(f *testing.F) {
 		rx.Process(sig)
 	})
 }
+
+func TestEchoProtectionTone(t *testing.T) {
+	for _, rate := range []int{4800, 2400} {
+		var s sink
+		rx, _ := NewReceiver(Config{Rate: rate}, &s)
+		rx.Process(append(make([]int16, 400), transmit(t, Config{Rate: rate, TEP: true}, 6000)...))
+		if _, errs, _ := align(t, s.bits, 6000); errs != 0 {
+			t.Errorf("%d with TEP: %d errors, status %v", rate, errs, s.status)
+		}
+		for _, st := range s.status {
+			if st == modem.TrainingFailed {
+				t.Errorf("%d: the echo protection tone was taken for a failed training: %v", rate, s.status)
+			}
+		}
+	}
+}

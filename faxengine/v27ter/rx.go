@@ -41,17 +41,19 @@ type Receiver struct {
 	pll   dsp.CarrierLoop
 	pairs [128]complex64
 
-	state    rxState
-	carrier  bool
-	trained  bool // the equaliser holds a previous training
-	power    dsp.PowerMeter
-	onLevel  float32
-	offLevel float32
-	drop     float32
-	rescale  float32
+	state     rxState
+	carrier   bool
+	trained   bool // the equaliser holds a previous training
+	power     dsp.PowerMeter
+	slowPower dsp.PowerMeter
+	onLevel   float32
+	offLevel  float32
+	drop      float32
+	rescale   float32
 
 	prev    complex64
 	run     int
+	revs    int       // phase reversals in the run
 	sqAcc   complex64 // Σ y² over the detection run, for the carrier phase
 	rotAcc  complex64 // Σ (y·y'*)² over the run, for the frequency offset
 	pwrAcc  float32
@@ -130,6 +132,7 @@ func (r *Receiver) Restart(cfg Config) error {
 	r.searchMode()
 	r.carrier = false
 	r.power = dsp.NewPowerMeter(0.5)
+	r.slowPower = dsp.NewPowerMeter(1.0 / 16)
 	r.levelDBm0 = -100
 	return nil
 }
@@ -191,12 +194,15 @@ func (r *Receiver) symbol(mid, c complex64) {
 	}
 	g := r.demod.Gain()
 	abs := p / (g * g)
+	// Outside data mode the carrier is declared lost on a slower meter, so
+	// noise hovering near the threshold does not make it flicker.
+	slow := r.slowPower.Update(p) / (g * g)
 	if !r.carrier {
 		if abs > r.onLevel {
 			r.carrier = true
 			r.sink.Status(modem.CarrierUp)
 		}
-	} else if (r.state != stData && abs < r.offLevel) || (r.state == stData && p < r.drop) {
+	} else if (r.state != stData && slow < r.offLevel) || (r.state == stData && p < r.drop) {
 		r.lost()
 		return
 	}
@@ -222,6 +228,10 @@ func (r *Receiver) lost() {
 	r.fifoLen = 0
 	r.carrier = false
 	training := r.state == stTrain
+	// Back to unit gain for the next signal; keep the meters in step.
+	g := r.demod.Gain()
+	r.power.Level /= g * g
+	r.slowPower.Level /= g * g
 	r.demod.SetGain(1)
 	r.searchMode()
 	if training {
@@ -238,16 +248,26 @@ func twoPhase(c, prev complex64) bool {
 
 func (r *Receiver) search(c complex64) {
 	if !r.carrier || !twoPhase(c, r.prev) {
-		r.run = 0
+		r.run, r.revs = 0, 0
 		r.sqAcc, r.pwrAcc, r.rotAcc = 0, 0, 0
 		return
 	}
 	r.run++
 	z := c * dsp.Conj(r.prev)
+	if real(z) < 0 {
+		r.revs++
+	}
 	r.rotAcc += z * z
 	r.sqAcc += c * c
 	r.pwrAcc += dsp.Abs2(c)
 	if r.run < bpskRun {
+		return
+	}
+	if r.revs < bpskRun/4 {
+		// Two-phase but hardly any reversals: an unmodulated carrier (the
+		// echo protection tone), not a training. Keep looking.
+		r.run, r.revs = 0, 0
+		r.sqAcc, r.pwrAcc, r.rotAcc = 0, 0, 0
 		return
 	}
 	// Training found: set the gain so the points have power 2, and the
@@ -259,6 +279,7 @@ func (r *Receiver) search(c complex64) {
 	r.rescale = k
 	r.eq.ScaleHistory(k)
 	r.power.Level *= k * k
+	r.slowPower.Level *= k * k
 	r.pll.Alpha, r.pll.Beta = 0.2, 0.01
 	// The phase of the squared symbols is that of the middle of the run;
 	// move it to the equaliser's output, D symbols behind the last one.

@@ -18,6 +18,7 @@ type Transmitter struct {
 	gain   float32
 
 	seg3, seg4 int
+	tep        int // symbols of echo protection tone before the training
 	sym        int
 	end        int // symbol at which the shutdown ends (0 while data flows)
 	state      int // absolute phase, 45° steps
@@ -42,6 +43,9 @@ func NewTransmitter(cfg Config, src modem.BitSource) (*Transmitter, error) {
 		t.shaper = dsp.NewPulseShaper(20, 3, rollOff, 8)
 	}
 	t.seg3, t.seg4 = trainLens(cfg.ShortTrain)
+	if cfg.TEP {
+		t.tep = tepSymbols(cfg.Rate)
+	}
 	// Unit-energy pulses: baseband power = |point|² = 2; the line signal
 	// has half of that.
 	t.gain = float32(dsp.RMS(cfg.level()) * math.Sqrt2 / math.Sqrt2)
@@ -49,7 +53,7 @@ func NewTransmitter(cfg Config, src modem.BitSource) (*Transmitter, error) {
 }
 
 func (t *Transmitter) bit() int {
-	if t.sym <= silenceLen+t.seg3+t.seg4+seg5Len {
+	if t.sym-t.tep <= silenceLen+t.seg3+t.seg4+seg5Len {
 		return t.scr.scramble(1)
 	}
 	if t.end == 0 {
@@ -62,9 +66,11 @@ func (t *Transmitter) bit() int {
 }
 
 func (t *Transmitter) symbol() (complex64, bool) {
-	n := t.sym
+	n := t.sym - t.tep // symbols since the end of the echo protection tone
 	t.sym++
 	switch {
+	case n < 0:
+		return points[0], true
 	case n < silenceLen:
 		return 0, true
 	case n < silenceLen+t.seg3:
@@ -77,8 +83,8 @@ func (t *Transmitter) symbol() (complex64, bool) {
 		t.state = (t.state + 4*b) & 7
 		return points[t.state], true
 	}
-	if t.end != 0 && n >= t.end {
-		return 0, n < t.end+t.shaper.Delay()+1
+	if abs := n + t.tep; t.end != 0 && abs >= t.end {
+		return 0, abs < t.end+t.shaper.Delay()+1
 	}
 	if t.rate == 4800 {
 		b := t.bit() << 2

@@ -27,6 +27,11 @@ type Config struct {
 	// one; the short one assumes a receiver already trained on this
 	// sender, and a receiver expecting it keeps its equaliser).
 	ShortTrain bool
+	// TEP prefixes the training with the talker echo protection tone:
+	// 200 ms of unmodulated carrier, then the 20 ms silence (T.4 §5.1
+	// asks for it; most fax implementations leave it out). Receivers
+	// ignore it.
+	TEP bool
 }
 
 func (c Config) check() error {
@@ -62,6 +67,11 @@ func trainLens(short bool) (int, int) {
 		return 14, 58
 	}
 	return 50, 1074
+}
+
+// tepSymbols returns the length of the echo protection tone in symbols.
+func tepSymbols(rate int) int {
+	return int(0.2 * baudOf(rate))
 }
 
 func baudOf(rate int) float64 {

@@ -53,6 +53,7 @@ type Receiver struct {
 	state     rxState
 	carrier   bool // CarrierUp reported
 	power     dsp.PowerMeter
+	slowPower dsp.PowerMeter
 	onLevel   float32 // absolute thresholds, baseband units at unit gain
 	offLevel  float32
 	dropLevel float32 // relative end-of-signal threshold in data mode
@@ -117,6 +118,7 @@ func (r *Receiver) Reset() {
 	r.searchMode()
 	r.carrier = false
 	r.power = dsp.NewPowerMeter(0.5)
+	r.slowPower = dsp.NewPowerMeter(1.0 / 16)
 	r.levelDBm0 = -100
 }
 
@@ -180,12 +182,15 @@ func (r *Receiver) symbol(mid, c complex64) {
 	}
 	g := r.demod.Gain()
 	abs := p / (g * g) // power at unit gain
+	// Outside data mode the carrier is declared lost on a slower meter, so
+	// noise hovering near the threshold does not make it flicker.
+	slow := r.slowPower.Update(p) / (g * g)
 	if !r.carrier {
 		if abs > r.onLevel {
 			r.carrier = true
 			r.sink.Status(modem.CarrierUp)
 		}
-	} else if (r.state != stData && abs < r.offLevel) || (r.state == stData && p < r.dropLevel) {
+	} else if (r.state != stData && slow < r.offLevel) || (r.state == stData && p < r.dropLevel) {
 		r.lost()
 		return
 	}
@@ -214,6 +219,10 @@ func (r *Receiver) lost() {
 	wasTraining := r.state == stABAB || r.state == stTrain
 	r.fifoLen = 0 // bits still held back are debris of the lost signal
 	r.carrier = false
+	// Back to unit gain for the next signal; keep the meters in step.
+	g := r.demod.Gain()
+	r.power.Level /= g * g
+	r.slowPower.Level /= g * g
 	r.demod.SetGain(1)
 	r.searchMode()
 	if wasTraining {
@@ -272,6 +281,7 @@ func (r *Receiver) search(c complex64) {
 	c = dsp.Scale(c, k)
 	r.prev = dsp.Scale(r.prev, k)
 	r.power.Level *= k * k
+	r.slowPower.Level *= k * k
 	// Phase of the last symbol.
 	last := r.ta
 	if r.ababPos == 0 { // c was B

@@ -17,6 +17,7 @@ type Transmitter struct {
 	nco    dsp.NCO
 	gain   float32
 
+	tep    int // symbols of echo protection tone before the training
 	sym    int // symbols sent so far
 	end    int // symbol count at which the shutdown ends (0 while data flows)
 	state  int // absolute phase, 45° steps
@@ -39,6 +40,9 @@ func NewTransmitter(cfg Config, src modem.BitSource) (*Transmitter, error) {
 		scr:    dsp.Scrambler{A: 18, B: 23},
 	}
 	t.ta, t.tb, t.tc, t.td = trainingPoints(cfg.Rate)
+	if cfg.TEP {
+		t.tep = tepLen
+	}
 	// The RRC pulse has unit energy, so the baseband power equals the mean
 	// constellation power; the real line signal has half of it.
 	t.gain = float32(dsp.RMS(cfg.level()) * math.Sqrt2 / math.Sqrt(float64(meanPower(cfg.Rate))))
@@ -59,9 +63,11 @@ func (t *Transmitter) bit() int {
 // symbol returns the next symbol to send, or false when the signal (and the
 // filter's tail) is complete.
 func (t *Transmitter) symbol() (complex64, bool) {
-	n := t.sym
+	n := t.sym - t.tep // symbols since the end of the echo protection tone
 	t.sym++
 	switch {
+	case n < 0:
+		return points[0], true
 	case n < seg1Len:
 		return 0, true
 	case n < seg1Len+seg2Len:
@@ -75,9 +81,9 @@ func (t *Transmitter) symbol() (complex64, bool) {
 		}
 		return t.td, true
 	}
-	if t.end != 0 && n >= t.end {
+	if abs := n + t.tep; t.end != 0 && abs >= t.end {
 		// Let the pulse-shaping filter drain, then stop.
-		return 0, n < t.end+t.shaper.Delay()+1
+		return 0, abs < t.end+t.shaper.Delay()+1
 	}
 	amp := 0
 	if t.rate == 9600 {
@@ -90,7 +96,7 @@ func (t *Transmitter) symbol() (complex64, bool) {
 
 // dataBit returns scrambled ones during segment 4, then data.
 func (t *Transmitter) dataBit() int {
-	if t.sym <= seg1Len+seg2Len+seg3Len+seg4Len {
+	if t.sym-t.tep <= seg1Len+seg2Len+seg3Len+seg4Len {
 		return t.scr.Scramble(1)
 	}
 	return t.bit()

@@ -24,6 +24,9 @@ const ZeroDBm0 = math.SmallestNonzeroFloat64
 type Config struct {
 	Rate  int     // 9600 or 7200 bit/s
 	Level float64 // transmit level in dBm0; 0 means DefaultLevel
+	// TEP prefixes the training with 200 ms of unmodulated carrier (talker
+	// echo protection). Receivers ignore it.
+	TEP bool
 }
 
 func (c Config) check() error {
@@ -48,6 +51,7 @@ const (
 	baud      = 2400
 	rollOff   = 0.25
 
+	tepLen      = 480 // optional echo protection tone: 200 ms
 	seg1Len     = 48  // silence
 	seg2Len     = 128 // ABAB
 	seg3Len     = 384 // CDCD from the training generator

@@ -28,8 +28,8 @@ static void v27ter_put_bit(void *user, int bit) {
 	s->buf[s->n++] = bit < 0 ? (uint8_t)(0x80 | -bit) : (uint8_t)(bit & 1);
 }
 
-static v27ter_tx_state_t *v27ter_rf_tx_new(int rate, void *src) {
-	return v27ter_tx_init(NULL, rate, 0, v27ter_get_bit, src);
+static v27ter_tx_state_t *v27ter_rf_tx_new(int rate, int tep, void *src) {
+	return v27ter_tx_init(NULL, rate, tep, v27ter_get_bit, src);
 }
 
 static v27ter_rx_state_t *v27ter_rf_rx_new(int rate, void *sink) {
@@ -58,8 +58,18 @@ type SpanV27terTx struct {
 // NewSpanV27terTx returns spandsp's V27ter transmitter at rate (4800 or 2400) sending
 // its training, then bits (one per byte), then its shutdown sequence.
 func NewSpanV27terTx(rate int, bits []byte) (*SpanV27terTx, error) {
+	return NewSpanV27terTxTEP(rate, bits, false)
+}
+
+// NewSpanV27terTxTEP is NewSpanV27terTx with spandsp's talker echo protection tone
+// before the training when tep is set.
+func NewSpanV27terTxTEP(rate int, bits []byte, tep bool) (*SpanV27terTx, error) {
 	b := newSpanBits(bits, false)
-	s := C.v27ter_rf_tx_new(C.int(rate), unsafe.Pointer(b.c))
+	t := 0
+	if tep {
+		t = 1
+	}
+	s := C.v27ter_rf_tx_new(C.int(rate), C.int(t), unsafe.Pointer(b.c))
 	if s == nil {
 		b.free()
 		return nil, fmt.Errorf("spandsp: v27ter_tx_init(%d) failed", rate)

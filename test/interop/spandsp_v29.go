@@ -28,8 +28,8 @@ static void v29_put_bit(void *user, int bit) {
 	s->buf[s->n++] = bit < 0 ? (uint8_t)(0x80 | -bit) : (uint8_t)(bit & 1);
 }
 
-static v29_tx_state_t *v29_rf_tx_new(int rate, void *src) {
-	return v29_tx_init(NULL, rate, 0, v29_get_bit, src);
+static v29_tx_state_t *v29_rf_tx_new(int rate, int tep, void *src) {
+	return v29_tx_init(NULL, rate, tep, v29_get_bit, src);
 }
 
 static v29_rx_state_t *v29_rf_rx_new(int rate, void *sink) {
@@ -58,8 +58,18 @@ type SpanV29Tx struct {
 // NewSpanV29Tx returns spandsp's V29 transmitter at rate (9600 or 7200) sending
 // its training, then bits (one per byte), then its shutdown sequence.
 func NewSpanV29Tx(rate int, bits []byte) (*SpanV29Tx, error) {
+	return NewSpanV29TxTEP(rate, bits, false)
+}
+
+// NewSpanV29TxTEP is NewSpanV29Tx with spandsp's talker echo protection tone
+// before the training when tep is set.
+func NewSpanV29TxTEP(rate int, bits []byte, tep bool) (*SpanV29Tx, error) {
 	b := newSpanBits(bits, false)
-	s := C.v29_rf_tx_new(C.int(rate), unsafe.Pointer(b.c))
+	t := 0
+	if tep {
+		t = 1
+	}
+	s := C.v29_rf_tx_new(C.int(rate), C.int(t), unsafe.Pointer(b.c))
 	if s == nil {
 		b.free()
 		return nil, fmt.Errorf("spandsp: v29_tx_init(%d) failed", rate)

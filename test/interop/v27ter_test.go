@@ -19,11 +19,11 @@ var v27terModem = qamModem{
 		}
 		return n * 20 / 3
 	},
-	ourTx: func(t testing.TB, rate int, level float64, data []byte) modem.Transmitter {
+	ourTx: func(t testing.TB, rate int, level float64, tep bool, data []byte) modem.Transmitter {
 		if level == 0 {
 			level = v27ter.ZeroDBm0
 		}
-		tx, err := v27ter.NewTransmitter(v27ter.Config{Rate: rate, Level: level}, &KnownBits{Data: data})
+		tx, err := v27ter.NewTransmitter(v27ter.Config{Rate: rate, Level: level, TEP: tep}, &KnownBits{Data: data})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,8 +36,8 @@ var v27terModem = qamModem{
 		}
 		return rx
 	},
-	spanTx: func(t testing.TB, rate int, level float64, data []byte) modem.Transmitter {
-		tx, err := NewSpanV27terTx(rate, data)
+	spanTx: func(t testing.TB, rate int, level float64, tep bool, data []byte) modem.Transmitter {
+		tx, err := NewSpanV27terTxTEP(rate, data, tep)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,9 +22,9 @@ import (
 type qamModem struct {
 	name   string
 	rates  []int
-	ourTx  func(t testing.TB, rate int, level float64, data []byte) modem.Transmitter
+	ourTx  func(t testing.TB, rate int, level float64, tep bool, data []byte) modem.Transmitter
 	ourRx  func(t testing.TB, rate int, sink modem.BitSink) modem.Receiver
-	spanTx func(t testing.TB, rate int, level float64, data []byte) modem.Transmitter
+	spanTx func(t testing.TB, rate int, level float64, tep bool, data []byte) modem.Transmitter
 	// spanRx returns spandsp's receiver; a non-zero cutoff sets its carrier
 	// detect level (dBm0).
 	spanRx func(t testing.TB, rate int, sink modem.BitSink, cutoff float64) modem.Receiver
@@ -36,11 +36,11 @@ var v29Modem = qamModem{
 	name:         "V.29",
 	rates:        []int{9600, 7200},
 	trainSamples: func(int) int { return (48 + 128 + 384 + 48) * 10 / 3 },
-	ourTx: func(t testing.TB, rate int, level float64, data []byte) modem.Transmitter {
+	ourTx: func(t testing.TB, rate int, level float64, tep bool, data []byte) modem.Transmitter {
 		if level == 0 {
 			level = v29.ZeroDBm0
 		}
-		tx, err := v29.NewTransmitter(v29.Config{Rate: rate, Level: level}, &KnownBits{Data: data})
+		tx, err := v29.NewTransmitter(v29.Config{Rate: rate, Level: level, TEP: tep}, &KnownBits{Data: data})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,8 +53,8 @@ var v29Modem = qamModem{
 		}
 		return rx
 	},
-	spanTx: func(t testing.TB, rate int, level float64, data []byte) modem.Transmitter {
-		tx, err := NewSpanV29Tx(rate, data)
+	spanTx: func(t testing.TB, rate int, level float64, tep bool, data []byte) modem.Transmitter {
+		tx, err := NewSpanV29TxTEP(rate, data, tep)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,6 +92,7 @@ type impairment struct {
 	level float64 // transmit level, dBm0
 	line  linesim.Config
 	gapAt float64 // seconds into the data at which a 20 ms gap starts (0: none)
+	tep   bool    // transmitters send the talker echo protection tone first
 }
 
 func impairments() []impairment {
@@ -107,6 +108,7 @@ func impairments() []impairment {
 		{name: "clock -100 ppm", level: -10, line: linesim.Config{NoiseDBm0: nn, ClockPPM: -100}},
 		{name: "all: -30 dBm0, AWGN -60, +7 Hz, -80 ppm", level: -30, line: linesim.Config{NoiseDBm0: -60, FreqOffsetHz: 7, ClockPPM: -80, Seed: 3}},
 		{name: "20 ms gap", level: -10, line: linesim.Config{NoiseDBm0: nn}, gapAt: 0.5},
+		{name: "echo protection tone", level: -10, line: linesim.Config{NoiseDBm0: nn}, tep: true},
 	}
 }
 
@@ -144,9 +146,9 @@ func testQAMInterop(t *testing.T, m qamModem) {
 				// 0 dBm0 their samples wrap around, and spandsp's own
 				// receiver fails on them too. Only then is a failure of ours
 				// put down to spandsp's transmitter.
-				rec := runLink(m.spanTx(t, rate, imp.level, data), ourRx, imp, gapSample)
+				rec := runLink(m.spanTx(t, rate, imp.level, imp.tep, data), ourRx, imp, gapSample)
 				if imp.level >= -1 && !Align(data, rec.Bits, qamMaxDelay, qamProbe).Exact() {
-					ref := runLink(m.spanTx(t, rate, imp.level, data), spanRx, imp, gapSample)
+					ref := runLink(m.spanTx(t, rate, imp.level, imp.tep, data), spanRx, imp, gapSample)
 					if r := Align(data, ref.Bits, qamMaxDelay, qamProbe); !r.Exact() {
 						t.Logf("spandsp limit: its transmitter overflows at %v dBm0; spandsp→spandsp %+v", imp.level, r)
 					} else {
@@ -157,12 +159,12 @@ func testQAMInterop(t *testing.T, m qamModem) {
 				}
 
 				// ours → ours.
-				rec = runLink(m.ourTx(t, rate, imp.level, data), ourRx, imp, gapSample)
+				rec = runLink(m.ourTx(t, rate, imp.level, imp.tep, data), ourRx, imp, gapSample)
 				checkOurs(t, "ours→ours", data, rec, gapBit, clipped)
 
 				// ours → spandsp, judged against spandsp → spandsp on the same line.
-				rec = runLink(m.ourTx(t, rate, imp.level, data), spanRx, imp, gapSample)
-				ref := runLink(m.spanTx(t, rate, imp.level, data), spanRx, imp, gapSample)
+				rec = runLink(m.ourTx(t, rate, imp.level, imp.tep, data), spanRx, imp, gapSample)
+				ref := runLink(m.spanTx(t, rate, imp.level, imp.tep, data), spanRx, imp, gapSample)
 				if gapBit > 0 {
 					b, _ := AlignAround(data, rec.Bits, gapBit, gapBit+rate/50, rate/20, qamMaxDelay, qamProbe)
 					rb, _ := AlignAround(data, ref.Bits, gapBit, gapBit+rate/50, rate/20, qamMaxDelay, qamProbe)
@@ -237,7 +239,7 @@ func benchQAM(b *testing.B, m qamModem) {
 	const block = 160
 	for _, rate := range m.rates {
 		data := PRBSBits(rate*4, 1)
-		sig := Pad(Modulate(m.spanTx(b, rate, -10, data), block, 1<<22), 400, 400)
+		sig := Pad(Modulate(m.spanTx(b, rate, -10, false, data), block, 1<<22), 400, 400)
 		stream := Loop(sig, len(sig)+block)
 		b.Run(fmt.Sprintf("rx/%d", rate), func(b *testing.B) {
 			ours := m.ourRx(b, rate, &discard{})
@@ -265,7 +267,7 @@ func benchQAM(b *testing.B, m qamModem) {
 			default:
 				ours, _ = v27ter.NewTransmitter(v27ter.Config{Rate: rate}, endless)
 			}
-			ref := m.spanTx(b, rate, -10, make([]byte, 1<<22))
+			ref := m.spanTx(b, rate, -10, false, make([]byte, 1<<22))
 			cpuRatio(b, block, func() { ours.Fill(buf) }, func() { ref.Fill(buf) })
 		})
 	}
@@ -349,7 +351,7 @@ func berTables(t testing.TB, m qamModem, cases []berCase, nbits int) []BERTable 
 	var out []BERTable
 	for _, c := range cases {
 		data := PRBSBits(nbits, 3)
-		sig := Pad(Modulate(m.spanTx(t, c.rate, -10, data), 160, 1<<24), qamLead, qamTail)
+		sig := Pad(Modulate(m.spanTx(t, c.rate, -10, false, data), 160, 1<<24), qamLead, qamTail)
 		tab := BERTable{
 			Title:   fmt.Sprintf("%s %d bit/s: BER vs SNR, spandsp transmitter at -10 dBm0 + AWGN (%d bits)", m.name, c.rate, nbits),
 			Columns: []string{"spandsp rx", "rayofax rx"},
