@@ -221,7 +221,7 @@ func (e *env) waitReady() {
 // login connects a Rayo client as user and announces it to the service.
 func (e *env) login(user, pass string) *client.Client {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := client.Dial(ctx, client.Options{Addr: e.xmpp.C2SAddr, JID: user + "@" + e.xmpp.Host + "/e2e", Password: pass})
 	if err != nil {
@@ -233,8 +233,20 @@ func (e *env) login(user, pass string) *client.Client {
 	}
 	// The daemon learns of the client asynchronously; a disco round trip
 	// through the same server orders us after the presence.
-	if _, err := c.Raw(ctx, e.xmpp.ComponentDomain, "get", wire.New("http://jabber.org/protocol/disco#info", "query")); err != nil {
-		e.t.Fatal(err)
+	// (After an XMPP server restart the daemon may still be reconnecting:
+	// the server answers for it until then.)
+	for {
+		_, err := c.Raw(ctx, e.xmpp.ComponentDomain, "get", wire.New("http://jabber.org/protocol/disco#info", "query"))
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			e.t.Fatalf("the Rayo service does not answer: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if err := c.Available(ctx, e.xmpp.ComponentDomain); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	return c
 }
