@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,11 +48,13 @@ type step struct {
 	Load1     float64    // the host's 1-minute load average at the end
 }
 
-// clean reports whether every fax succeeded and no frame missed its
-// deadline on the switch side.
-func (s *step) clean() bool {
-	return len(s.Failures) == 0 && s.Underruns == 0 && s.Overflows == 0
-}
+// missed reports whether frames missed their deadline on the switch side
+// (the far end had nothing to play, or got more than it could queue).
+func (s *step) missed() bool { return s.Underruns > 0 || s.Overflows > 0 }
+
+// hostKeptTime reports whether the simulator's clock never slipped and no
+// far-end terminal lagged: only then are deadline misses ours.
+func (s *step) hostKeptTime() bool { return s.ClockSlips == 0 && s.FarEndStalls == 0 }
 
 func (s *step) String() string {
 	var b strings.Builder
@@ -91,8 +94,9 @@ func (s *step) String() string {
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 // run places n concurrent calls (even-numbered ones receive, odd ones
-// send), started over spread, and waits for all of them.
-func (st *stack) run(n int, spread time.Duration) *step {
+// send), started over spread, and waits for all of them. With heapProfile
+// set, a heap profile is written there while every call is up.
+func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 	s := &step{N: n, Frame: &histogram{}}
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -113,10 +117,22 @@ func (st *stack) run(n int, spread time.Duration) *step {
 		defer sampler.Done()
 		tick := time.NewTicker(500 * time.Millisecond)
 		defer tick.Stop()
+		// Every call is up (in its page transfer) about 20 s after the
+		// last one started.
+		heapAt := time.After(spread + 20*time.Second)
 		for {
 			select {
 			case <-stopSampling:
 				return
+			case <-heapAt:
+				if heapProfile != "" {
+					if f, err := os.Create(heapProfile); err == nil {
+						runtime.GC()
+						pprof.WriteHeapProfile(f)
+						f.Close()
+					}
+				}
+				continue
 			case <-tick.C:
 			}
 			if r := rss(); r > rssPeak.Load() {

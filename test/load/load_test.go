@@ -3,6 +3,7 @@ package load
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -22,7 +23,7 @@ func TestLoadSmall(t *testing.T) {
 		n = 4
 	}
 	st := newStack(t)
-	s := st.run(n, 2*time.Second)
+	s := st.run(n, 2*time.Second, "")
 	t.Log(s)
 	if len(s.Failures) > 0 {
 		t.Errorf("%d of %d faxes failed", len(s.Failures), n)
@@ -30,7 +31,7 @@ func TestLoadSmall(t *testing.T) {
 	if s.Frame.count() == 0 || s.Answer.quantile(1) == 0 || s.Start.quantile(1) == 0 {
 		t.Error("nothing was measured")
 	}
-	if s.ClockSlips == 0 && s.FarEndStalls == 0 {
+	if s.hostKeptTime() {
 		if s.Underruns != 0 || s.Overflows != 0 {
 			t.Errorf("frame deadlines missed although the host kept time: %d underruns, %d overflows", s.Underruns, s.Overflows)
 		}
@@ -41,10 +42,11 @@ func TestLoadSmall(t *testing.T) {
 
 // TestLoadRamp is `make loadtest`: it ramps the number of concurrent calls
 // (RAYOFAX_LOADTEST_STEPS, default 20,50,100,150,200,250,300,400) until a
-// fax fails or a frame deadline is missed, and reports each step and the
-// largest clean one. RAYOFAX_LOADTEST_PROFILE=FILE writes a CPU profile of
-// each step to FILE.N. RAYOFAX_LOADTEST_REPORT=FILE also writes the report
-// there.
+// fax fails, or frames miss their deadline while the host kept time, and
+// reports each step, the largest step with every fax ok and the largest
+// with no deadline missed at all. RAYOFAX_LOADTEST_PROFILE=FILE writes a
+// CPU profile of each step to FILE.N and a heap profile to FILE.N.heap.
+// RAYOFAX_LOADTEST_REPORT=FILE also writes the report there.
 func TestLoadRamp(t *testing.T) {
 	if os.Getenv("RAYOFAX_LOADTEST") == "" {
 		t.Skip("the load ramp runs with make loadtest (RAYOFAX_LOADTEST=1)")
@@ -62,11 +64,13 @@ func TestLoadRamp(t *testing.T) {
 	}
 	profile := os.Getenv("RAYOFAX_LOADTEST_PROFILE")
 	var report strings.Builder
-	fmt.Fprintf(&report, "rayofax load test, %s, host load average at start %.1f\n", time.Now().UTC().Format(time.RFC3339), loadAverage())
+	fmt.Fprintf(&report, "rayofax load test, %s, %d CPUs, host load average at start %.1f\n",
+		time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), loadAverage())
 	st := newStack(t)
-	best := 0
+	allOK, noMiss := 0, 0
 	for _, n := range steps {
 		var pf *os.File
+		heap := ""
 		if profile != "" {
 			var err error
 			if pf, err = os.Create(fmt.Sprintf("%s.%d", profile, n)); err != nil {
@@ -75,27 +79,34 @@ func TestLoadRamp(t *testing.T) {
 			if err := pprof.StartCPUProfile(pf); err != nil {
 				t.Fatal(err)
 			}
+			heap = fmt.Sprintf("%s.%d.heap", profile, n)
 		}
-		s := st.run(n, time.Duration(n)*50*time.Millisecond)
+		s := st.run(n, time.Duration(n)*50*time.Millisecond, heap)
 		if pf != nil {
 			pprof.StopCPUProfile()
 			pf.Close()
 		}
 		t.Log(s)
 		fmt.Fprintln(&report, s)
-		if !s.clean() {
+		if len(s.Failures) > 0 {
 			break
 		}
-		best = n
+		allOK = n
+		if !s.missed() {
+			noMiss = n
+		}
+		if s.missed() && s.hostKeptTime() {
+			break // our own deadline misses: the limit
+		}
 	}
-	fmt.Fprintf(&report, "largest step with every fax ok and no deadline missed: %d concurrent calls\n", best)
-	t.Logf("largest clean step: %d concurrent calls", best)
+	fmt.Fprintf(&report, "largest step with every fax ok: %d concurrent calls; largest step with no frame deadline missed: %d\n", allOK, noMiss)
+	t.Logf("largest step with every fax ok: %d; with no deadline missed: %d", allOK, noMiss)
 	if f := os.Getenv("RAYOFAX_LOADTEST_REPORT"); f != "" {
 		if err := os.WriteFile(f, []byte(report.String()), 0o644); err != nil {
 			t.Error(err)
 		}
 	}
-	if best == 0 {
+	if allOK == 0 {
 		t.Error("not even the first step ran clean")
 	}
 }
