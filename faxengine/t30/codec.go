@@ -42,7 +42,8 @@ func (StdCodec) Encode(img *raster.Bitmap, enc Encoding, minRowBits int) ([]byte
 func (StdCodec) Decode(data []byte, enc Encoding, width int) (*raster.Bitmap, Quality, error) {
 	switch enc {
 	case MH, MR:
-		o := t4.DecoderOptions{Encoding: t4.MH}
+		img := newPage(width, len(data))
+		o := t4.DecoderOptions{Encoding: t4.MH, OnRow: func(row []byte, _ bool) { img.AppendRow(row) }}
 		if enc == MR {
 			o.Encoding = t4.MR
 		}
@@ -54,21 +55,20 @@ func (StdCodec) Decode(data []byte, enc Encoding, width int) (*raster.Bitmap, Qu
 		d.Close()
 		st := d.Stats()
 		q := Quality{Rows: st.Rows, BadRows: st.BadRows, MaxConsecutive: st.ConsecutiveBadRows}
-		img := d.Bitmap()
-		if img == nil || st.Rows == 0 {
+		if st.Rows == 0 {
 			return nil, q, fmt.Errorf("t30: decode %v: no rows", enc)
 		}
 		return img, q, nil
 	case MMR:
-		d, err := t6.NewDecoder(width, t6.DecoderOptions{})
+		img := newPage(width, len(data))
+		d, err := t6.NewDecoder(width, t6.DecoderOptions{OnRow: img.AppendRow})
 		if err != nil {
 			return nil, Quality{}, fmt.Errorf("t30: decode MMR: %w", err)
 		}
 		d.Write(data)
 		err = d.Close()
-		img := d.Bitmap()
 		q := Quality{Rows: d.Rows()}
-		if img == nil || q.Rows == 0 {
+		if q.Rows == 0 {
 			return nil, q, fmt.Errorf("t30: decode MMR: no rows: %v", err)
 		}
 		if err != nil {
@@ -79,4 +79,12 @@ func (StdCodec) Decode(data []byte, enc Encoding, width int) (*raster.Bitmap, Qu
 		return img, q, nil
 	}
 	return nil, Quality{}, fmt.Errorf("t30: decode: unknown encoding %d", enc)
+}
+
+// newPage returns an empty bitmap with room for the rows of a typical page,
+// so decoding does not grow it again and again.
+func newPage(width, _ int) *raster.Bitmap {
+	img := raster.New(width, 0)
+	img.Pix = make([]byte, 0, img.Stride*2400)
+	return img
 }

@@ -3,6 +3,7 @@ package t30
 import (
 	"fmt"
 
+	"github.com/rayofax/rayofax/faxengine/dsp"
 	"github.com/rayofax/rayofax/faxengine/fsk"
 	"github.com/rayofax/rayofax/faxengine/hdlc"
 	"github.com/rayofax/rayofax/faxengine/modem"
@@ -38,10 +39,13 @@ type Terminal struct {
 	fast     modem.Receiver
 	fastRate Rate
 	fastUp   bool
-	v17rx    *v17.Receiver
-	v29rx    *v29.Receiver
-	fastDec  *hdlc.Decoder
-	bits     bitForwarder
+	// fastCarrier: the image receiver has reported a carrier that has not
+	// ended yet.
+	fastCarrier bool
+	v17rx       *v17.Receiver
+	v29rx       *v29.Receiver
+	fastDec     *hdlc.Decoder
+	bits        bitForwarder
 }
 
 // Modems returns the image modems the audio terminal implements.
@@ -86,10 +90,14 @@ func (t *Terminal) begin() {
 func (t *Terminal) Rx(samples []int16) {
 	t.begin()
 	if !t.s.done && !t.txActive {
-		if !t.fastUp {
+		// A block of silence is skipped by receivers that hear nothing:
+		// the idle stretches of a call then cost next to nothing. A
+		// receiver with a carrier always sees the silence that ends it.
+		silent := isSilent(samples)
+		if !t.fastUp && !(silent && !t.v21rx.Carrier()) {
 			t.v21rx.Process(samples)
 		}
-		if t.fast != nil {
+		if t.fast != nil && !(silent && !t.fastUp && !t.fastCarrier) {
 			t.fast.Process(samples)
 		}
 	}
@@ -144,6 +152,21 @@ func (t *Terminal) Report() Report {
 func (t *Terminal) Phase() Phase { return t.s.phase }
 
 // ---- Line ----
+
+// silentMeanSquare is the mean square of a block below which it counts as
+// silence: -55 dBm0, under every receiver's carrier-on threshold.
+var silentMeanSquare = func() int64 {
+	r := dsp.RMS(-55)
+	return int64(r * r)
+}()
+
+func isSilent(b []int16) bool {
+	var sum int64
+	for _, v := range b {
+		sum += int64(v) * int64(v)
+	}
+	return sum <= silentMeanSquare*int64(len(b))
+}
 
 type silenceTx struct{ left int }
 
@@ -249,7 +272,7 @@ func (t *Terminal) SendImageFrames(r Rate, short bool, frames [][]byte) {
 
 // Listen implements Line.
 func (t *Terminal) Listen(r Rate, short, ecm bool) {
-	t.fastUp = false
+	t.fastUp, t.fastCarrier = false, false
 	if !r.Valid() {
 		t.fast = nil
 		return
@@ -306,10 +329,12 @@ func (t *Terminal) onFastFrame(b []byte, ok bool) { t.s.imageFrame(b, ok) }
 
 func (t *Terminal) onFastStatus(st modem.Status) {
 	switch st {
+	case modem.CarrierUp, modem.TrainingInProgress:
+		t.fastCarrier = true
 	case modem.TrainingSucceeded:
-		t.fastUp = true
+		t.fastUp, t.fastCarrier = true, true
 	case modem.CarrierDown, modem.TrainingFailed:
-		t.fastUp = false
+		t.fastUp, t.fastCarrier = false, false
 	case modem.FramingOK:
 		return
 	}
