@@ -13,7 +13,7 @@ import (
 // echoHandler sends back what it heard.
 var echoHandler = audio.HandlerFunc(func(in, out []int16) { copy(out, in) })
 
-// 100 concurrent calls stream audio through the bridge for two seconds.
+// 100 concurrent calls stream audio through the bridge, 100 frames each.
 // The far ends send numbered frames and hear them echoed: every far end
 // must hear its own numbers back, in order. Deadline misses are counted,
 // not timed: answers whose service took more than a frame
@@ -60,7 +60,24 @@ func TestHundredConcurrentCalls(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	time.Sleep(2 * time.Second)
+	// Run until every call's bridge side has taken 100 frames (2 s of
+	// audio; longer on a slow host).
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		least := int64(-1)
+		for _, m := range medias {
+			if r := m.Stats().Received; least < 0 || r < least {
+				least = r
+			}
+		}
+		if least >= 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a call received only %d frames in 60 s", least)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	var late, delayed, received, filled, underruns, simSent int64
 	for _, m := range medias {
 		st := m.Stats()

@@ -333,7 +333,7 @@ func (sl *slots) place(at, next time.Time) (fill int, early, newRun bool) {
 		}
 		// Frames arriving back to back were queued at the sender (it
 		// stalled and is catching up): nothing was lost before this one.
-		if next.Sub(at) < FrameTime/4 && s > sl.last+1 {
+		if next.Sub(at) < FrameTime/2 && s > sl.last+1 {
 			s = sl.last + 1
 		}
 	}

@@ -24,7 +24,7 @@ func TestSlots(t *testing.T) {
 		{"three lost", []float64{0, 80, 100}, []int{0, 3, 0}, 0, 1},
 		{"four lost is a pause", []float64{0, 20, 120, 140}, []int{0, 0, 0, 0}, 0, 2},
 		{"sent 15 ms late", []float64{0, 20, 55, 60, 80}, []int{0, 0, 0, 0, 0}, 0, 1},
-		{"lost, then late", []float64{0, 20, 75, 80, 100}, []int{0, 0, 1, 0, 0}, 0, 1},
+		{"lost, then late", []float64{0, 20, 75, 80, 100}, []int{0, 0, 0, 1, 0}, 0, 1}, // counted, one slot later
 		{"reordered pair", []float64{0, 20, 60, 60.1, 80}, []int{0, 0, 0, 0, 0}, 0, 1},
 		{"burst after a stall", []float64{0, 20, 80, 80.1, 80.2, 100}, []int{0, 0, 0, 0, 0, 0}, 0, 1},
 		{"lost inside a stall", []float64{0, 20, 80, 80.1, 100}, []int{0, 0, 0, 1, 0}, 0, 1},
