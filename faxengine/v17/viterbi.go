@@ -188,17 +188,19 @@ func (v *viterbi) push(dist *[8]float64, num *[8]uint8) []int {
 		m1 := v.metric[b[1].pred] + dist[b[1].sub]
 		m2 := v.metric[b[2].pred] + dist[b[2].sub]
 		m3 := v.metric[b[3].pred] + dist[b[3].sub]
-		m, f := m0, b[0].from
-		if m1 < m {
-			m, f = m1, b[1].from
+		// A tournament: two independent comparisons, then one.
+		a, fa := m0, b[0].from
+		if m1 < m0 {
+			a, fa = m1, b[1].from
 		}
-		if m2 < m {
-			m, f = m2, b[2].from
+		c, fc := m2, b[2].from
+		if m3 < m2 {
+			c, fc = m3, b[3].from
 		}
-		if m3 < m {
-			m, f = m3, b[3].from
+		if c < a {
+			a, fa = c, fc
 		}
-		next[t], from[t] = m, f
+		next[t], from[t] = a, fa
 	}
 	// Keep metrics small: subtract the best, which also finds the state
 	// a traceback starts from.
