@@ -7,6 +7,11 @@ import (
 	"github.com/rayofax/rayofax/faxengine/modem"
 )
 
+// holdoffSymbols is how long, after a signal is lost, the receiver waits
+// before declaring a new carrier: the old one's filter tail takes a few
+// symbols to die away.
+const holdoffSymbols = 12
+
 // Receiver thresholds, in dBm0 of the in-band signal.
 const (
 	carrierOnDBm0  = -47.0
@@ -46,6 +51,7 @@ type Receiver struct {
 	trained   bool // the equaliser holds a previous training
 	power     dsp.PowerMeter
 	slowPower dsp.PowerMeter
+	holdoff   int // symbols to wait after losing a signal
 	onLevel   float32
 	offLevel  float32
 	drop      float32
@@ -131,6 +137,7 @@ func (r *Receiver) Restart(cfg Config) error {
 	r.demod.Reset()
 	r.searchMode()
 	r.carrier = false
+	r.holdoff = 0
 	r.power = dsp.NewPowerMeter(0.5)
 	r.slowPower = dsp.NewPowerMeter(1.0 / 16)
 	r.levelDBm0 = -100
@@ -198,7 +205,11 @@ func (r *Receiver) symbol(mid, c complex64) {
 	// noise hovering near the threshold does not make it flicker.
 	slow := r.slowPower.Update(p) / (g * g)
 	if !r.carrier {
-		if abs > r.onLevel {
+		if r.holdoff > 0 {
+			// Just lost a signal: let its tail die away before
+			// listening for the next one.
+			r.holdoff--
+		} else if abs > r.onLevel {
 			r.carrier = true
 			r.sink.Status(modem.CarrierUp)
 		}
@@ -227,6 +238,7 @@ func (r *Receiver) lost() {
 	}
 	r.fifoLen = 0
 	r.carrier = false
+	r.holdoff = holdoffSymbols
 	training := r.state == stTrain
 	// Back to unit gain for the next signal; keep the meters in step.
 	g := r.demod.Gain()

@@ -145,3 +145,40 @@ func TestEchoProtectionTone(t *testing.T) {
 		}
 	}
 }
+
+// The receiver is driven by sample count alone: how the samples are cut
+// into blocks must not change a single bit or status.
+func TestBlockSizeIndependence(t *testing.T) {
+	sig := linesim.New(linesim.Config{NoiseDBm0: -35, FreqOffsetHz: 3, Seed: 9}).Process(nil,
+		append(append(make([]int16, 300), transmit(t, Config{Rate: 9600}, 6000)...), make([]int16, 500)...))
+	var ref sink
+	rx, _ := NewReceiver(Config{Rate: 9600}, &ref)
+	rx.Process(sig)
+	for _, block := range []int{1, 7, 160, 999} {
+		var s sink
+		rx, _ := NewReceiver(Config{Rate: 9600}, &s)
+		for i := 0; i < len(sig); i += block {
+			rx.Process(sig[i:min(i+block, len(sig))])
+		}
+		if string(s.bits) != string(ref.bits) || len(s.status) != len(ref.status) {
+			t.Errorf("block %d: %d bits %v, in one block %d bits %v", block, len(s.bits), s.status, len(ref.bits), ref.status)
+		}
+	}
+}
+
+// A long page (a minute at 9600 bit/s) on an imperfect line: nothing may
+// drift away over time.
+func TestLongTransmission(t *testing.T) {
+	nbits := 9600 * 60
+	if testing.Short() || raceEnabled {
+		nbits = 9600 * 10
+	}
+	sig := transmit(t, Config{Rate: 9600, Level: -20}, nbits)
+	sig = linesim.New(linesim.Config{NoiseDBm0: -50, FreqOffsetHz: -7, ClockPPM: 100, Seed: 4}).Process(nil, append(append(make([]int16, 300), sig...), make([]int16, 800)...))
+	var s sink
+	rx, _ := NewReceiver(Config{Rate: 9600}, &s)
+	rx.Process(sig)
+	if _, errs, n := align(t, s.bits, nbits); errs != 0 {
+		t.Errorf("%d errors in %d bits (status %v)", errs, n, s.status)
+	}
+}

@@ -7,6 +7,11 @@ import (
 	"github.com/rayofax/rayofax/faxengine/modem"
 )
 
+// holdoffSymbols is how long, after a signal is lost, the receiver waits
+// before declaring a new carrier: the old one's filter tail takes a few
+// symbols to die away.
+const holdoffSymbols = 12
+
 // Receiver thresholds, in dBm0 of the in-band signal.
 const (
 	carrierOnDBm0  = -47.0
@@ -54,6 +59,7 @@ type Receiver struct {
 	carrier   bool // CarrierUp reported
 	power     dsp.PowerMeter
 	slowPower dsp.PowerMeter
+	holdoff   int     // symbols to wait after losing a signal
 	onLevel   float32 // absolute thresholds, baseband units at unit gain
 	offLevel  float32
 	dropLevel float32 // relative end-of-signal threshold in data mode
@@ -117,6 +123,7 @@ func (r *Receiver) Reset() {
 	r.demod.Reset()
 	r.searchMode()
 	r.carrier = false
+	r.holdoff = 0
 	r.power = dsp.NewPowerMeter(0.5)
 	r.slowPower = dsp.NewPowerMeter(1.0 / 16)
 	r.levelDBm0 = -100
@@ -186,7 +193,11 @@ func (r *Receiver) symbol(mid, c complex64) {
 	// noise hovering near the threshold does not make it flicker.
 	slow := r.slowPower.Update(p) / (g * g)
 	if !r.carrier {
-		if abs > r.onLevel {
+		if r.holdoff > 0 {
+			// Just lost a signal: let its tail die away before
+			// listening for the next one.
+			r.holdoff--
+		} else if abs > r.onLevel {
 			r.carrier = true
 			r.sink.Status(modem.CarrierUp)
 		}
@@ -219,6 +230,7 @@ func (r *Receiver) lost() {
 	wasTraining := r.state == stABAB || r.state == stTrain
 	r.fifoLen = 0 // bits still held back are debris of the lost signal
 	r.carrier = false
+	r.holdoff = holdoffSymbols
 	// Back to unit gain for the next signal; keep the meters in step.
 	g := r.demod.Gain()
 	r.power.Level /= g * g

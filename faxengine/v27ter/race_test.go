@@ -1,0 +1,5 @@
+//go:build race
+
+package v27ter
+
+const raceEnabled = true

@@ -1,0 +1,5 @@
+//go:build race
+
+package v29
+
+const raceEnabled = true
