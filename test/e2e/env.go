@@ -1,0 +1,377 @@
+// Package e2e runs rayofax as users meet it: the rayofaxd and rayoctl
+// binaries, a real Prosody, the FreeSWITCH simulator with real ESL and
+// unicast UDP, real storage (local files or versitygw S3), and far-end fax
+// machines made of our own terminals.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rayofax/rayofax/faxengine"
+	"github.com/rayofax/rayofax/faxengine/raster"
+	"github.com/rayofax/rayofax/faxengine/tiff"
+	"github.com/rayofax/rayofax/rayo/client"
+	"github.com/rayofax/rayofax/rayo/wire"
+	"github.com/rayofax/rayofax/storage/s3test"
+	"github.com/rayofax/rayofax/test/fsim"
+	"github.com/rayofax/rayofax/test/prosody"
+	"github.com/rayofax/rayofax/test/testenv"
+)
+
+var bins struct {
+	once              sync.Once
+	rayofaxd, rayoctl string
+	err               error
+}
+
+// binaries builds rayofaxd and rayoctl once per test run.
+func Binaries(t testing.TB) (string, string) {
+	bins.once.Do(func() {
+		dir, err := os.MkdirTemp("", "rayofax-e2e-bin-")
+		if err != nil {
+			bins.err = err
+			return
+		}
+		for _, name := range []string{"rayofaxd", "rayoctl"} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), "github.com/rayofax/rayofax/cmd/"+name).CombinedOutput()
+			if err != nil {
+				bins.err = fmt.Errorf("go build %s: %v\n%s", name, err, out)
+				return
+			}
+		}
+		bins.rayofaxd, bins.rayoctl = filepath.Join(dir, "rayofaxd"), filepath.Join(dir, "rayoctl")
+	})
+	if bins.err != nil {
+		t.Fatal(bins.err)
+	}
+	return bins.rayofaxd, bins.rayoctl
+}
+
+// env is one running installation.
+type Env struct {
+	t       testing.TB
+	XMPP    *prosody.Server
+	Switch  *fsim.Server
+	S3      *s3test.Server
+	HTTPURL string
+	Config  string // the rayofaxd configuration file
+	Log     string // rayofaxd's log file
+	daemon  *exec.Cmd
+	exited  chan struct{}
+	Rayoctl string // the rayoctl binary
+}
+
+type Options struct {
+	S3 bool // store faxes on versitygw instead of local files
+}
+
+var portBase = 30000
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func Start(t testing.TB, o Options) *Env {
+	t.Helper()
+	daemonBin, ctlBin := Binaries(t)
+	e := &Env{t: t, XMPP: prosody.Start(t), Rayoctl: ctlBin}
+	e.XMPP.AddUser("app", "apppass")
+	e.XMPP.AddUser("intruder", "intruderpass")
+	sw, err := fsim.Start(fsim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sw.Close() })
+	e.Switch = sw
+
+	dir := t.TempDir()
+	httpPort := freePort(t)
+	e.HTTPURL = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	portBase += 200
+	storageCfg := "storage:\n  backend: local\n"
+	if o.S3 {
+		e.S3 = s3test.Start(t)
+		storageCfg = fmt.Sprintf(`storage:
+  backend: s3
+  retry_min: 200ms
+  retry_max: 1s
+  s3:
+    endpoint: %s
+    bucket: faxes
+    access_key: %s
+    secret_key: %s
+    tls: false
+    create_bucket: true
+`, e.S3.Endpoint, e.S3.AccessKey, e.S3.SecretKey)
+	}
+	cfg := fmt.Sprintf(`state_dir: %s
+esl:
+  address: %s
+  password: ClueCon
+  reconnect_min: 100ms
+  reconnect_max: 1s
+audio:
+  bind_address: 127.0.0.1
+  port_min: %d
+  port_max: %d
+xmpp:
+  server: %s
+  domain: %s
+  secret: %s
+  clients: [app@%s, intruder@%s]
+  reconnect_min: 100ms
+  reconnect_max: 1s
+fax:
+  ident: "+15550009999"
+fetch:
+  allowed_networks: [127.0.0.1/32]
+http:
+  listen: 127.0.0.1:%d
+log:
+  level: info
+  format: json
+%s`, filepath.Join(dir, "state"), sw.Addr(), portBase, portBase+199, e.XMPP.ComponentAddr, e.XMPP.ComponentDomain,
+		e.XMPP.Secret, e.XMPP.Host, e.XMPP.Host, httpPort, storageCfg)
+	e.Config = filepath.Join(dir, "rayofax.yaml")
+	if err := os.WriteFile(e.Config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.Log = filepath.Join(dir, "rayofaxd.log")
+	logf, err := os.Create(e.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.daemon = exec.Command(daemonBin, "--config", e.Config)
+	e.daemon.Stdout, e.daemon.Stderr = logf, logf
+	if err := e.daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e.exited = make(chan struct{})
+	go func() { e.daemon.Wait(); logf.Close(); close(e.exited) }()
+	t.Cleanup(func() {
+		e.StopDaemon()
+		if t.Failed() {
+			b, _ := os.ReadFile(e.Log)
+			t.Logf("rayofaxd log:\n%s", b)
+		}
+	})
+	e.WaitReady()
+	return e
+}
+
+func (e *Env) StopDaemon() {
+	select {
+	case <-e.exited:
+		return
+	default:
+	}
+	e.daemon.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-e.exited:
+	case <-time.After(60 * time.Second):
+		e.daemon.Process.Kill()
+		<-e.exited
+	}
+}
+
+// waitReady waits until /readyz says the daemon reaches FreeSWITCH and XMPP.
+func (e *Env) WaitReady() {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		select {
+		case <-e.exited:
+			e.t.Fatal("rayofaxd exited at start")
+		default:
+		}
+		resp, err := http.Get(e.HTTPURL + "/readyz")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			last = string(b)
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatalf("rayofaxd not ready: %s", last)
+}
+
+// login connects a Rayo client as user and announces it to the service.
+func (e *Env) Login(user, pass string) *client.Client {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, client.Options{Addr: e.XMPP.C2SAddr, JID: user + "@" + e.XMPP.Host + "/e2e", Password: pass})
+	if err != nil {
+		e.t.Fatalf("login %s: %v", user, err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	if err := c.Available(ctx, e.XMPP.ComponentDomain); err != nil {
+		e.t.Fatal(err)
+	}
+	// The daemon learns of the client asynchronously; a disco round trip
+	// through the same server orders us after the presence.
+	// (After an XMPP server restart the daemon may still be reconnecting:
+	// the server answers for it until then.)
+	for {
+		_, err := c.Raw(ctx, e.XMPP.ComponentDomain, "get", wire.New("http://jabber.org/protocol/disco#info", "query"))
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			e.t.Fatalf("the Rayo service does not answer: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if err := c.Available(ctx, e.XMPP.ComponentDomain); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// faxPeer makes one of our terminals the far end of a simulated call.
+func FaxPeer(f *faxengine.Fax) fsim.Peer {
+	var mu sync.Mutex
+	return fsim.PeerFunc(func(in, out []int16) {
+		mu.Lock()
+		defer mu.Unlock()
+		if f.Done() {
+			clear(out)
+			return
+		}
+		f.Rx(in)
+		f.Tx(out)
+	})
+}
+
+func Testdata(t testing.TB, name string) string {
+	return filepath.Join(testenv.SharedDir(t), "testdata", name)
+}
+
+// samePages checks that the TIFF at got holds exactly want's pages.
+func SamePages(t testing.TB, got string, want faxengine.Document) {
+	t.Helper()
+	f, err := tiff.Open(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.NumPages() != len(want) {
+		t.Fatalf("%d pages, want %d", f.NumPages(), len(want))
+	}
+	for i := range want {
+		img, err := f.DecodeBitmap(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !raster.Equal(img, want[i]) {
+			t.Errorf("page %d differs from the page sent", i+1)
+		}
+	}
+}
+
+func Download(t testing.TB, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	p := filepath.Join(t.TempDir(), "fax.tif")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return p
+}
+
+func NextEvent(t testing.TB, c *client.Client, timeout time.Duration) client.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-c.Events():
+		if !ok {
+			t.Fatalf("client connection closed: %v", c.Err())
+		}
+		return ev
+	case <-time.After(timeout):
+		t.Fatalf("no Rayo event within %v", timeout)
+	}
+	return client.Event{}
+}
+
+func Command(t testing.TB, c *client.Client, to, x string) (*wire.Element, error) {
+	t.Helper()
+	el, err := wire.Parse([]byte(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return c.Command(ctx, to, el)
+}
+
+// completion waits for the completion of the component ref names.
+func Completion(t testing.TB, c *client.Client, ref *wire.Element, timeout time.Duration) *wire.Element {
+	t.Helper()
+	uri, _ := ref.Attribute("uri")
+	deadline := time.After(timeout)
+	for {
+		select {
+		case ev, ok := <-c.Events():
+			if !ok {
+				t.Fatalf("client connection closed: %v", c.Err())
+			}
+			if "xmpp:"+ev.From.String() == uri && ev.Payload.Name.Local == "complete" {
+				t.Logf("completion: %s", ev.Payload)
+				return ev.Payload
+			}
+		case <-deadline:
+			t.Fatalf("no completion of %s within %v", uri, timeout)
+		}
+	}
+}
+
+func FaxURL(t testing.TB, complete *wire.Element) string {
+	t.Helper()
+	for _, c := range complete.Children {
+		if c.Name.Local == "fax" {
+			u, _ := c.Attribute("url")
+			return u
+		}
+	}
+	t.Fatalf("no <fax/> in %s", complete)
+	return ""
+}
+
+// CleanBinaries removes the binaries Binaries built (from TestMain).
+func CleanBinaries() {
+	if bins.rayofaxd != "" {
+		os.RemoveAll(filepath.Dir(bins.rayofaxd))
+	}
+}
