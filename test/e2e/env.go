@@ -35,7 +35,7 @@ var bins struct {
 	err               error
 }
 
-// binaries builds rayofaxd and rayoctl once per test run.
+// Binaries builds rayofaxd and rayoctl once per test run.
 func Binaries(t testing.TB) (string, string) {
 	bins.once.Do(func() {
 		dir, err := os.MkdirTemp("", "rayofax-e2e-bin-")
@@ -58,7 +58,7 @@ func Binaries(t testing.TB) (string, string) {
 	return bins.rayofaxd, bins.rayoctl
 }
 
-// env is one running installation.
+// Env is one running installation.
 type Env struct {
 	t       testing.TB
 	XMPP    *prosody.Server
@@ -190,7 +190,7 @@ func (e *Env) StopDaemon() {
 	}
 }
 
-// waitReady waits until /readyz says the daemon reaches FreeSWITCH and XMPP.
+// WaitReady waits until /readyz says the daemon reaches FreeSWITCH and XMPP.
 func (e *Env) WaitReady() {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -215,7 +215,7 @@ func (e *Env) WaitReady() {
 	e.t.Fatalf("rayofaxd not ready: %s", last)
 }
 
-// login connects a Rayo client as user and announces it to the service.
+// Login connects a Rayo client as user and announces it to the service.
 func (e *Env) Login(user, pass string) *client.Client {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -248,7 +248,7 @@ func (e *Env) Login(user, pass string) *client.Client {
 	return c
 }
 
-// faxPeer makes one of our terminals the far end of a simulated call.
+// FaxPeer makes one of our terminals the far end of a simulated call.
 func FaxPeer(f *faxengine.Fax) fsim.Peer {
 	var mu sync.Mutex
 	return fsim.PeerFunc(func(in, out []int16) {
@@ -267,7 +267,7 @@ func Testdata(t testing.TB, name string) string {
 	return filepath.Join(testenv.SharedDir(t), "testdata", name)
 }
 
-// samePages checks that the TIFF at got holds exactly want's pages.
+// SamePages checks that the TIFF at got holds exactly want's pages.
 func SamePages(t testing.TB, got string, want faxengine.Document) {
 	t.Helper()
 	f, err := tiff.Open(got)
@@ -336,7 +336,7 @@ func Command(t testing.TB, c *client.Client, to, x string) (*wire.Element, error
 	return c.Command(ctx, to, el)
 }
 
-// completion waits for the completion of the component ref names.
+// Completion waits for the completion of the component ref names.
 func Completion(t testing.TB, c *client.Client, ref *wire.Element, timeout time.Duration) *wire.Element {
 	t.Helper()
 	uri, _ := ref.Attribute("uri")
