@@ -40,6 +40,14 @@ static void rf_free(rf_fax *f) {
 }
 
 static t30_state_t *rf_t30(rf_fax *f) { return fax_get_t30_state(f->fax); }
+
+static void rf_log(rf_fax *f, const char *tag) {
+	int level = SPAN_LOG_SHOW_SEVERITY | SPAN_LOG_SHOW_PROTOCOL | SPAN_LOG_SHOW_TAG | SPAN_LOG_FLOW;
+	span_log_set_level(t30_get_logging_state(rf_t30(f)), level);
+	span_log_set_tag(t30_get_logging_state(rf_t30(f)), tag);
+	span_log_set_level(fax_get_logging_state(f->fax), level);
+	span_log_set_tag(fax_get_logging_state(f->fax), tag);
+}
 */
 import "C"
 
@@ -169,6 +177,16 @@ func (s *SpanFax) SetLocalIdent(id string) error {
 		return fmt.Errorf("interop: t30_set_tx_ident(%q) = %d", id, int(r))
 	}
 	return nil
+}
+
+// LogToStderr turns on spandsp's T.30 and modem flow logging for this
+// terminal, each line tagged with tag (spandsp writes it to stderr).
+func (s *SpanFax) LogToStderr(tag string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := C.CString(tag)
+	defer C.free(unsafe.Pointer(cs)) // spandsp copies the tag
+	C.rf_log(s.f, cs)
 }
 
 // Rx gives the terminal the samples it hears.
