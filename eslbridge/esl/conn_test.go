@@ -202,8 +202,16 @@ func TestJSONEventsAndFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.Subscribe(ctx, "json", "CHANNEL_PARK", "CHANNEL_HANGUP_COMPLETE"); err != nil {
+	if err := c.Subscribe(ctx, "json", "CHANNEL_PARK", "CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB"); err != nil {
 		t.Fatal(err)
+	}
+	// A job's result travels as "_body" in JSON.
+	res, err := c.BgAPI(ctx, "uuid_exists nobody")
+	if err != nil || res != "false" {
+		t.Fatalf("bgapi over json: %q %v", res, err)
+	}
+	if _, err := c.BgAPI(ctx, "uuid_kill nobody"); err == nil || !strings.Contains(err.Error(), "-ERR No such channel!") {
+		t.Fatalf("failed job: %v", err)
 	}
 	a := sim.NewInboundCall(fsim.CallOptions{Vars: []fsim.Var{{Name: "rayofax", Value: "true"}}})
 	ev := log.wait(t, func(e *esl.Event) bool { return e.UUID() == a.UUID() })
