@@ -38,6 +38,7 @@ type t30Case struct {
 	noiseDBm0 float64 // linesim.NoNoise for none
 	gainDB    float64
 	gapMs     int // silence in the middle of the first page
+	burstMs   int // a burst of loud noise in the middle of the first page
 	hangup    int // cut the line after this many pages have arrived (0: never)
 }
 
@@ -129,6 +130,7 @@ func runT30Call(t *testing.T, c t30Case) callOutcome {
 	var ia, ib []int16
 	limit := 8000 * 400
 	cut := false
+	var burst uint32 = 1
 	for ; now < limit; now += 160 {
 		ours.Tx(a)
 		sp.Tx(b)
@@ -138,6 +140,16 @@ func runT30Call(t *testing.T, c t30Case) callOutcome {
 				if n := now + i; n >= from && n < to {
 					a[i], b[i] = 0, 0
 					out.gapFired = true
+				}
+			}
+		}
+		if c.burstMs > 0 && phaseC >= 0 {
+			from, to := phaseC+8000, phaseC+8000+c.burstMs*8
+			for i := range a {
+				if n := now + i; n >= from && n < to {
+					burst = burst*1664525 + 1013904223
+					a[i] = int16(int32(burst>>16)%8000 - 4000)
+					b[i] = a[i] / 2
 				}
 			}
 		}
@@ -300,3 +312,24 @@ func TestT30InteropHangupMidDocument(t *testing.T) {
 }
 
 var _ = os.Remove
+
+// A 30 ms burst of loud noise in the middle of an ECM page corrupts frames
+// without dropping the carrier: the receiver asks for them with PPR and the
+// sender sends them again (with V.17's short train), both ways.
+func TestT30InteropECMNoiseBurst(t *testing.T) {
+	for _, weSend := range []bool{true, false} {
+		c := t30Case{weSend: weSend, weCall: weSend, doc: "chart-p1-fine-g3.tif", ecm: true, maxRate: 14400,
+			noiseDBm0: linesim.NoNoise, burstMs: 30}
+		r := runT30Call(t, c)
+		ppr := 0
+		for _, l := range r.trace {
+			if strings.Contains(l, " PPR ") {
+				ppr++
+			}
+		}
+		if r.ours.Result != t30.OK || !r.theirs.OK() || r.ours.Pages != 1 || r.theirs.Pages != 1 || ppr == 0 {
+			t.Fatalf("weSend %v: %d PPR; ours %+v, spandsp %v", weSend, ppr, r.ours, r.theirs)
+		}
+		checkPages(t, readTIFF(t, r.rxFile), r.sentPgs)
+	}
+}
