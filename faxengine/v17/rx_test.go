@@ -290,3 +290,43 @@ func TestTEP(t *testing.T) {
 		}
 	}
 }
+
+// TestLongPage: a page of 40 s at ±100 ppm clock offset and a carrier
+// offset: the timing loop must follow 13 symbols of drift without the
+// equaliser walking off.
+func TestLongPage(t *testing.T) {
+	secs := 40
+	if testing.Short() || raceEnabled {
+		secs = 8
+	}
+	for _, ppm := range []float64{100, -100} {
+		data := randomBits(14400*secs, 77)
+		rec, rx := impaired(t, TxConfig{Rate: 14400}, -20, linesim.Config{NoiseDBm0: -52, ClockPPM: ppm, FreqOffsetHz: -7, Seed: 4}, data)
+		if errs, at := align(rec.bits, data); errs != 0 {
+			t.Errorf("%v ppm: %d errors at %d, status %v, SNR %.1f", ppm, errs, at, rec.status, rx.SNR())
+		}
+	}
+}
+
+// TestBlockSizeIndependence: the output does not depend on how the input
+// is cut into blocks.
+func TestBlockSizeIndependence(t *testing.T) {
+	data := randomBits(9600, 8)
+	sig := append(silence(100), transmit(t, TxConfig{Rate: 9600}, -15, data)...)
+	sig = append(sig, silence(1000)...)
+	var ref *recorder
+	for _, block := range []int{1, 3, 160, 1000, len(sig)} {
+		rec := &recorder{}
+		rx, _ := NewReceiver(RxConfig{Rate: 9600}, rec)
+		for i := 0; i < len(sig); i += block {
+			rx.Process(sig[i:min(i+block, len(sig))])
+		}
+		if ref == nil {
+			ref = rec
+			continue
+		}
+		if fmt.Sprint(rec.status) != fmt.Sprint(ref.status) || fmt.Sprint(rec.bits) != fmt.Sprint(ref.bits) {
+			t.Errorf("block %d: output differs from block 1", block)
+		}
+	}
+}

@@ -366,3 +366,44 @@ func TestV17TEP(t *testing.T) {
 		}
 	}
 }
+
+// TestV17LongPage: a 30 s page at ±100 ppm (some 10 symbols of timing drift)
+// with a carrier offset, spandsp's transmitter to our receiver and ours to
+// spandsp's.
+func TestV17LongPage(t *testing.T) {
+	secs := 30
+	if testing.Short() || v17RaceEnabled {
+		secs = 6
+	}
+	data := PRBSBits(14400*secs, 31)
+	for _, ppm := range []float64{100, -100} {
+		line := linesim.Config{NoiseDBm0: -55, ClockPPM: ppm, FreqOffsetHz: 7, Seed: 5}
+		refExact := false
+		for _, dir := range []struct {
+			name string
+			tx   v17Signal
+			rx   func(testing.TB, int) v17Rx
+			must bool
+		}{
+			{"spandsp→spandsp", spanV17Signal, newSpanV17Rx, false},
+			{"spandsp→ours", spanV17Signal, newOurV17Rx, true},
+			// Held to spandsp→spandsp below: spandsp's receiver must get
+			// our page wherever it gets its own.
+			{"ours→spandsp", ourV17Signal, newSpanV17Rx, false},
+		} {
+			sig := Impair(line, Pad(dir.tx(t, 14400, false, -15, data), v17Lead, v17Lead))
+			rec := &BitRecorder{}
+			rx := dir.rx(t, 14400)
+			rx.SetBitSink(rec)
+			Demodulate(rx, sig, 160)
+			m := Align(data, rec.Bits, v17MaxDelay, v17Probe)
+			t.Logf("%v ppm, %s: %+v", ppm, dir.name, m)
+			if dir.name == "spandsp→spandsp" {
+				refExact = m.Exact()
+			}
+			if (dir.must || dir.name == "ours→spandsp" && refExact) && !m.Exact() {
+				t.Errorf("%v ppm, %s: %+v %v", ppm, dir.name, m, rec.Statuses)
+			}
+		}
+	}
+}
