@@ -164,7 +164,7 @@ func TestRejectAndFarEndHangup(t *testing.T) {
 }
 
 func TestRedirectAndOfferTimeout(t *testing.T) {
-	r := newRig(t, fsim.Config{}, func(c *eslbridge.Config) { c.OfferTimeout = 150 * time.Millisecond })
+	r := newRig(t, fsim.Config{}, nil)
 	ch := r.sim.NewInboundCall(fsim.CallOptions{})
 	c := r.offer(t)
 	if err := c.Redirect(r.ctx, "1234"); err != nil {
@@ -178,6 +178,7 @@ func TestRedirectAndOfferTimeout(t *testing.T) {
 	}
 	ch.Hangup("")
 
+	r = newRig(t, fsim.Config{}, func(c *eslbridge.Config) { c.OfferTimeout = 150 * time.Millisecond })
 	ch = r.sim.NewInboundCall(fsim.CallOptions{})
 	c = r.offer(t)
 	if e := waitDone(t, c); e.Reason != eslbridge.EndTimeout || ch.HangupCause() != "NO_ANSWER" {

@@ -231,9 +231,9 @@ func TestExecuteEndsStreamAndReparkRecovers(t *testing.T) {
 func TestHangupMidStreamAndImpairment(t *testing.T) {
 	cl := newClient(t)
 	cl.sim.SetUDPImpairment(0.3, 0.2)
-	ch := cl.sim.NewInboundCall(fsim.CallOptions{Answer: true, HangupAfter: 400 * time.Millisecond, Peer: &fsim.Counter{}})
+	ch := cl.sim.NewInboundCall(fsim.CallOptions{Answer: true, HangupAfter: time.Second, Peer: &fsim.Counter{}})
 	cl.unicast(ch.UUID(), freePort(t))
-	got := cl.packets(300 * time.Millisecond)
+	got := cl.packets(700 * time.Millisecond)
 	// Frame numbers show losses and swaps.
 	var nums []int16
 	for _, p := range got {
