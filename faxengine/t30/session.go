@@ -352,6 +352,9 @@ func (s *session) sendDIS() {
 	}
 	s.setPhase(PhaseB)
 	s.state = stAnsWaitCmd
+	if s.t1 == 0 {
+		s.t1 = s.now + T1 // back in phase B after EOM: T1 runs again
+	}
 	s.lastCmd = []Frame{s.identFrame(FCFCSI), {FCF: FCFDIS, FIF: s.ourCaps().Encode()}}
 	// DIS is repeated every T4 until T1 runs out (advance checks T1).
 	s.sendFrames(s.lastCmd, func() { s.setTimer(T4, s.sendDIS) })
@@ -393,7 +396,7 @@ func (s *session) rxCarrierDown() {
 		return
 	}
 	s.seq, s.seqBad = nil, false
-	if s.state == stRxWaitPostPage || (s.state == stRxImage && s.rx.answered) {
+	if s.state == stRxWaitPostPage || (s.state == stRxImage && (s.rx.answered || s.settings.ECM && s.ecmRx.rcp)) {
 		// A post-message command was garbled: ask for it again.
 		s.sendFrames([]Frame{{FCF: FCFCRP}}, func() { s.setTimer(T2, s.t2Timeout) })
 	}

@@ -289,3 +289,48 @@ func TestSimIncompatible(t *testing.T) {
 }
 
 var _ = raster.Equal
+
+// Some senders (spandsp) count only the retransmitted frames in the PPS
+// after a PPR; the receiver keeps the block's full count.
+func TestSimPPSBurstCount(t *testing.T) {
+	tx, rx, sink, doc := configs(simCase{senderCalls: true, ecm: true, v17: true, res: ResFine, pages: 1})
+	doc[0] = testPage(4, 1728, 1500, ResFine)
+	tx.Document = doc
+	l := newSimLink(t, tx, rx)
+	l.a.s.ecm.burstCount = true
+	dropped := false
+	l.dropImageFrame = func(_ *simSide, _ int, b []byte) bool {
+		if !dropped && b[2] == FCFFCD && b[3] == 3 {
+			dropped = true
+			return true
+		}
+		return false
+	}
+	l.run(ms(600000))
+	if !dropped || l.a.s.report.Result != OK || l.a.s.report.Retransmits != 1 {
+		t.Fatalf("sender %+v", l.a.s.report)
+	}
+	samePages(t, sink.pages, doc)
+}
+
+// A garbled post-message command is answered with CRP and sent again.
+func TestSimCRP(t *testing.T) {
+	for _, ecm := range []bool{false, true} {
+		tx, rx, sink, doc := configs(simCase{senderCalls: true, ecm: ecm, maxRate: 9600, res: ResFine, pages: 2})
+		l := newSimLink(t, tx, rx)
+		l.badFrame = func(from *simSide, f Frame, n int) bool {
+			return from == l.a && (f.FCF == FCFMPS || f.FCF == FCFPPS) && n == 1
+		}
+		crp := 0
+		l.b.s.cfg.OnEvent = func(e Event) {
+			if e.Kind == EventFrameTx && e.Frame.FCF == FCFCRP {
+				crp++
+			}
+		}
+		l.run(ms(600000))
+		if crp != 1 || l.a.s.report.Result != OK || l.b.s.report.Result != OK {
+			t.Errorf("ecm %v: %d CRP; %+v / %+v", ecm, crp, l.a.s.report, l.b.s.report)
+		}
+		samePages(t, sink.pages, doc)
+	}
+}

@@ -48,6 +48,9 @@ type simLink struct {
 	a, b *simSide
 	// dropFrame, if set, decides whether a V.21 frame from side from is lost.
 	dropFrame func(from *simSide, f Frame, n int) bool
+	// badFrame, if set, decides whether a V.21 frame from side from arrives
+	// with a bad FCS.
+	badFrame func(from *simSide, f Frame, n int) bool
 	// corruptBit, if set, may flip image bits (non-ECM) from side from.
 	corruptBit func(from *simSide, r Rate, at int) bool
 	// dropImageFrame, if set, may lose ECM frames.
@@ -152,7 +155,8 @@ func (d *simSide) step() {
 			if p.deaf() || (l.dropFrame != nil && l.dropFrame(d, f, n)) {
 				continue
 			}
-			p.s.rxFrame(append([]byte(nil), b...), true)
+			ok := l.badFrame == nil || !l.badFrame(d, f, n)
+			p.s.rxFrame(append([]byte(nil), b...), ok)
 		}
 		if l.now >= t.end && !p.deaf() {
 			p.s.rxCarrierDown()
