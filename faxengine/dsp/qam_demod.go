@@ -157,33 +157,41 @@ func (d *Demod) SlipHalf() {
 // out has no room for another pair, and returns the number of samples
 // consumed and of complex values written (always even).
 func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
+	// The per-sample state lives in locals for the loop, so the compiler
+	// can keep it in registers; it is written back on every return.
 	taps := d.taps
+	bre, bim := d.bre[:2*taps], d.bim[:2*taps]
+	pos, n, gain := d.pos, d.n, d.gain
+	phase, rate := d.nco.Phase, d.nco.Rate
+	defer func() {
+		d.pos, d.n, d.nco.Phase = pos, n, phase
+	}()
 	for i, s := range src {
 		if produced+2 > len(out) {
 			return i, produced
 		}
-		lo := d.nco.Next()
-		x := float32(s) * d.gain
-		d.pos--
-		if d.pos < 0 {
-			d.pos = taps - 1
+		k := phase >> (32 - ncoBits)
+		phase += rate
+		x := float32(s) * gain
+		if pos--; pos < 0 {
+			pos = taps - 1
 		}
-		vr, vi := x*real(lo), x*imag(lo)
-		d.bre[d.pos], d.bre[d.pos+taps] = vr, vr
-		d.bim[d.pos], d.bim[d.pos+taps] = vi, vi
-		for d.next <= d.n {
-			mu := d.n - d.next
+		vr, vi := x*ncoTable[k+1<<(ncoBits-2)], x*ncoTable[k]
+		bre[pos], bre[pos+taps] = vr, vr
+		bim[pos], bim[pos+taps] = vi, vi
+		for d.next <= n {
+			mu := n - d.next
 			if mu >= 1 { // only after a large negative timing step
 				mu = 1 - 1.0/interpPhases
 			}
 			p := int(mu*interpPhases + 0.5)
-			at := d.pos
+			at := pos
 			if p >= interpPhases { // rounds into the previous sample
 				p -= interpPhases
 				at++
 			}
 			c := d.coef[p*taps : (p+1)*taps]
-			y := dot2(c, d.bre[at:], d.bim[at:])
+			y := dot2(c, bre[at:], bim[at:])
 			if !d.haveMid {
 				d.mid = y
 				d.haveMid = true
@@ -194,29 +202,40 @@ func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
 			out[produced] = d.mid
 			out[produced+1] = y
 			produced += 2
-			adj := 0.0
-			pw := Abs2(y) + Abs2(d.prevC)
-			d.power += (pw - d.power) * 0.05
-			if d.TimingOn && d.power > d.TimingFloor*d.gain*d.gain && d.power > 0 {
-				// Gardner: the mid sample should sit on the zero crossing
-				// between two centre samples.
-				e := float64(real(d.prevC-y)*real(d.mid)+imag(d.prevC-y)*imag(d.mid)) / float64(d.power)
-				e = max(-1, min(1, e))
-				d.freqAdj += d.Ki * e
-				if lim := d.step * 0.01; d.freqAdj > lim {
-					d.freqAdj = lim
-				} else if d.freqAdj < -lim {
-					d.freqAdj = -lim
-				}
-				adj = d.Kp * e
-			}
-			d.prevC = y
-			d.half = d.step + d.freqAdj/2
-			d.next += d.half + adj
+			d.timing(y)
 		}
-		d.n++
+		n++
 	}
 	return len(src), produced
+}
+
+// timing runs the Gardner loop on a new (mid, centre) pair and schedules
+// the next one.
+func (d *Demod) timing(y complex64) {
+	adj := 0.0
+	pw := Abs2(y) + Abs2(d.prevC)
+	d.power += (pw - d.power) * 0.05
+	if d.TimingOn && d.power > d.TimingFloor*d.gain*d.gain && d.power > 0 {
+		// Gardner: the mid sample should sit on the zero crossing between
+		// two centre samples.
+		e32 := (real(d.prevC-y)*real(d.mid) + imag(d.prevC-y)*imag(d.mid)) / d.power
+		if e32 > 1 {
+			e32 = 1
+		} else if e32 < -1 {
+			e32 = -1
+		}
+		e := float64(e32)
+		d.freqAdj += d.Ki * e
+		if lim := d.step * 0.01; d.freqAdj > lim {
+			d.freqAdj = lim
+		} else if d.freqAdj < -lim {
+			d.freqAdj = -lim
+		}
+		adj = d.Kp * e
+	}
+	d.prevC = y
+	d.half = d.step + d.freqAdj/2
+	d.next += d.half + adj
 }
 
 // dot returns the inner product of a and b (len(b) ≥ len(a)), with four

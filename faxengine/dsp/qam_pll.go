@@ -31,13 +31,21 @@ func (l *CarrierLoop) Derotate(y complex64) complex64 { return y * l.rot }
 // Update advances the loop by one symbol given the phase error in radians
 // (decided point's angle subtracted from the received point's angle).
 func (l *CarrierLoop) Update(perr float64) {
-	perr = max(-math.Pi/4, min(math.Pi/4, perr))
+	if perr > math.Pi/4 {
+		perr = math.Pi / 4
+	} else if perr < -math.Pi/4 {
+		perr = -math.Pi / 4
+	}
 	l.Freq += l.Beta * perr
 	lim := l.MaxFreq
 	if lim == 0 {
 		lim = math.Pi / 8
 	}
-	l.Freq = max(-lim, min(lim, l.Freq))
+	if l.Freq > lim {
+		l.Freq = lim
+	} else if l.Freq < -lim {
+		l.Freq = -lim
+	}
 	l.Phase += l.Freq + l.Alpha*perr
 	if l.Phase > math.Pi {
 		l.Phase -= 2 * math.Pi
