@@ -333,11 +333,11 @@ func (r *Receiver) instant() {
 	p := int((r.pos-ti)*rxPhases + 0.5)
 	start := (int(ti) - rxHalf + 1) & (rxRing - 1)
 	h := &rxFilter[p]
-	b := r.buf[start : start+rxTaps]
+	b := (*[rxTaps]complex128)(r.buf[start : start+rxTaps])
 	var re, im float64
-	for j, v := range b {
-		re += h[j] * real(v)
-		im += h[j] * imag(v)
+	for j := range b {
+		re += h[j] * real(b[j])
+		im += h[j] * imag(b[j])
 	}
 	// The front end mixed with the nominal carrier; turn back by the
 	// estimated offset and phase.
@@ -374,9 +374,9 @@ func (r *Receiver) instant() {
 
 // equalise returns the equaliser output for the newest symbol.
 func (r *Receiver) equalise() complex128 {
-	x := r.eqBuf[r.eqPos : r.eqPos+eqTaps]
+	x := (*[eqTaps]complex128)(r.eqBuf[r.eqPos : r.eqPos+eqTaps])
 	var re, im float64
-	for j, c := range r.coef {
+	for j, c := range &r.coef {
 		v := x[j]
 		re += real(c)*real(v) - imag(c)*imag(v)
 		im += real(c)*imag(v) + imag(c)*real(v)
@@ -386,7 +386,7 @@ func (r *Receiver) equalise() complex128 {
 
 // adapt moves the equaliser taps towards giving want for the newest symbol.
 func (r *Receiver) adapt(err complex128, mu float64) {
-	x := r.eqBuf[r.eqPos : r.eqPos+eqTaps]
+	x := (*[eqTaps]complex128)(r.eqBuf[r.eqPos : r.eqPos+eqTaps])
 	k := mu / (eqTaps * trainEnergy)
 	er, ei := real(err)*k, imag(err)*k
 	for j := range r.coef {

@@ -159,7 +159,7 @@ func (t *Transmitter) Fill(dst []int16) int {
 		// Pulse shaping at baseband, then onto the carrier.
 		h := &txFilter[t.phase]
 		var re, im float64
-		for j, p := range t.hist[t.hpos : t.hpos+txSpan] {
+		for j, p := range (*[txSpan]complex128)(t.hist[t.hpos : t.hpos+txSpan]) {
 			re += h[j] * real(p)
 			im += h[j] * imag(p)
 		}

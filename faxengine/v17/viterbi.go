@@ -26,6 +26,9 @@ const DefaultDepth = 24
 // cell.
 type slicer struct {
 	all []complex128
+	// pts holds the points again in an array any uint8 indexes safely, so
+	// that the inner loop needs no bounds checks.
+	pts *[256]complex128
 	// cand[cell][sub] holds up to maxCand symbol numbers; candN the count.
 	cand  [][8][maxCand]uint8
 	candN [][8]uint8
@@ -53,9 +56,11 @@ func newSlicer(bits int) *slicer {
 	c := constellation(bits)
 	s := &slicer{
 		all:   c,
+		pts:   new([256]complex128),
 		cand:  make([][8][maxCand]uint8, gridSize*gridSize),
 		candN: make([][8]uint8, gridSize*gridSize),
 	}
+	copy(s.pts[:], c)
 	// Sample each cell densely (edges included) and keep every point that
 	// is nearest in its subset somewhere.
 	const steps = 12
@@ -123,15 +128,16 @@ func (s *slicer) slice(z complex128, dist *[8]float64, num *[8]uint8) int {
 	cell := int(fy)*gridSize + int(fx)
 	cand := &s.cand[cell]
 	candN := &s.candN[cell]
+	pts := s.pts
 	best, bestD := 0, math.Inf(1)
 	for sub := 0; sub < 8; sub++ {
 		c := &cand[sub]
 		n0 := c[0]
-		p := s.all[n0]
+		p := pts[n0]
 		dr, di := real(p)-zr, imag(p)-zi
 		d0 := dr*dr + di*di
 		for _, n := range c[1:candN[sub]] {
-			p := s.all[n]
+			p := pts[n]
 			dr, di := real(p)-zr, imag(p)-zi
 			if d := dr*dr + di*di; d < d0 {
 				d0, n0 = d, n
@@ -184,10 +190,11 @@ func (v *viterbi) push(dist *[8]float64, num *[8]uint8) []int {
 	var from [8]uint8
 	for t := range next {
 		b := &convPred[t]
-		m0 := v.metric[b[0].pred] + dist[b[0].sub]
-		m1 := v.metric[b[1].pred] + dist[b[1].sub]
-		m2 := v.metric[b[2].pred] + dist[b[2].sub]
-		m3 := v.metric[b[3].pred] + dist[b[3].sub]
+		// (The masks only tell the compiler the indices are in range.)
+		m0 := v.metric[b[0].pred&7] + dist[b[0].sub&7]
+		m1 := v.metric[b[1].pred&7] + dist[b[1].sub&7]
+		m2 := v.metric[b[2].pred&7] + dist[b[2].sub&7]
+		m3 := v.metric[b[3].pred&7] + dist[b[3].sub&7]
 		// A tournament: two independent comparisons, then one.
 		a, fa := m0, b[0].from
 		if m1 < m0 {
