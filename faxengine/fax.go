@@ -30,17 +30,20 @@ type Options struct {
 	Ident  string // our station identity (E.164: digits and '+'), up to 20 characters
 	// Header, when not empty, puts a header line on every page sent: date
 	// and time, this text, Ident and "Page N/M", as fax machines print it.
-	Header     string
-	Pages      string // sending: page ranges, XEP-0342 syntax ("1-3,5"); empty for all
-	NoECM      bool   // do not use error correction mode
-	MaxRate    int    // highest bit rate (2400 ... 14400); 0 for 14400
-	NoV17      bool   // do not use V.17 (then 9600 is the highest)
-	NoMR       bool   // do not offer or use T.4 two-dimensional coding
-	NoMMR      bool   // do not offer or use T.6 coding
-	Coding     tiff.Coding
-	Now        func() time.Time // header time; time.Now when nil
-	OnEvent    func(t30.Event)  // phase changes, pages, frames (optional)
-	FrameTrace bool             // also deliver EventFrameRx/EventFrameTx to OnEvent
+	Header  string
+	Pages   string // sending: page ranges, XEP-0342 syntax ("1-3,5"); empty for all
+	NoECM   bool   // do not use error correction mode
+	MaxRate int    // highest bit rate (2400 ... 14400); 0 for 14400
+	NoV17   bool   // do not use V.17 (then 9600 is the highest)
+	NoMR    bool   // do not offer or use T.4 two-dimensional coding
+	NoMMR   bool   // do not offer or use T.6 coding
+	// Resolutions are those a receiver offers besides standard (nil: fine
+	// and superfine).
+	Resolutions []t30.Resolution
+	Coding      tiff.Coding
+	Now         func() time.Time // header time; time.Now when nil
+	OnEvent     func(t30.Event)  // phase changes, pages, frames (optional)
+	FrameTrace  bool             // also deliver EventFrameRx/EventFrameTx to OnEvent
 }
 
 // Report is the outcome of a fax call.
@@ -69,6 +72,8 @@ func (o Options) t30Config() t30.Config {
 		AllowV17: !o.NoV17,
 		NoMR:     o.NoMR,
 		NoMMR:    o.NoMMR,
+
+		Resolutions: o.Resolutions,
 	}
 	if o.OnEvent != nil {
 		f := o.OnEvent
