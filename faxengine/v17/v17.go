@@ -7,6 +7,19 @@
 // Receiver consumes sample blocks and delivers bits and status to a
 // modem.BitSink. Both are deterministic (time is the count of samples), use no
 // goroutines and allocate nothing per sample.
+//
+// The receiver mixes the line down with the nominal carrier, interpolates
+// half-symbol samples through a polyphase root-raised-cosine filter at
+// instants set by a Gardner timing loop, and feeds a 17-tap half-symbol
+// spaced LMS equaliser, followed by a decision-directed carrier loop and an
+// 8-state Viterbi decoder (DefaultDepth). Training finds segment 1 (ABAB) by
+// its quarter-turn steps, estimates the carrier offset from it, takes the
+// half-turn into segment 2 as the time and phase reference, and trains the
+// equaliser on the known segment 2 and 3 symbols; it tells a long from a
+// short train by itself. For T.30's short trains between pages, Restart with
+// RxConfig.ShortTrain keeps the equaliser and carrier frequency learnt on the
+// long train. A short dropout (such as 20 ms) is ridden through: the carrier
+// is held for 50 ms of silence and decoding resumes after it.
 package v17
 
 //go:generate go run gen.go
