@@ -199,10 +199,16 @@ func TestDial(t *testing.T) {
 		return fsim.DialResult{Ring: 20 * time.Millisecond}
 	}
 	r := newRig(t, fsim.Config{Dial: dial}, nil)
+	rang := make(chan struct{})
 	c, err := r.b.Dial(r.ctx, eslbridge.DialRequest{To: "sofia/gw/ok", From: "15550002",
-		Headers: map[string]string{"X-Job": "7"}})
+		Headers: map[string]string{"X-Job": "7"}, OnRinging: func() { close(rang) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-rang:
+	case <-time.After(2 * time.Second):
+		t.Error("OnRinging not called")
 	}
 	ch := r.sim.Channel(c.ID)
 	if ch == nil || !ch.Answered() || !ch.Parked() || ch.Var("sip_h_X-Job") != "7" || c.Direction != eslbridge.Outbound {

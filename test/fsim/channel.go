@@ -721,6 +721,10 @@ func (s *Server) originate(args string) string {
 	}
 	ch.createLocked()
 	ch.state, ch.stateNum = "CS_ROUTING", 3
+	if res.Ring > 0 {
+		// The callee rings (a SIP 180).
+		ch.s.fireLocked(ch.eventLocked("CHANNEL_PROGRESS", "switch_channel.c", "switch_channel_perform_mark_ring_ready_value", "3563"))
+	}
 	s.mu.Unlock()
 
 	ring := res.Ring
