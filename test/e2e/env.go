@@ -73,7 +73,8 @@ type Env struct {
 }
 
 type Options struct {
-	S3 bool // store faxes on versitygw instead of local files
+	S3       bool   // store faxes on versitygw instead of local files
+	LogLevel string // rayofaxd's log.level (default info; debug adds the T.30 frame trace)
 }
 
 var portBase = 30000
@@ -104,6 +105,10 @@ func Start(t testing.TB, o Options) *Env {
 	httpPort := freePort(t)
 	e.HTTPURL = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	portBase += 200
+	level := o.LogLevel
+	if level == "" {
+		level = "info"
+	}
 	storageCfg := "storage:\n  backend: local\n"
 	if o.S3 {
 		e.S3 = s3test.Start(t)
@@ -144,10 +149,10 @@ fetch:
 http:
   listen: 127.0.0.1:%d
 log:
-  level: info
+  level: %s
   format: json
 %s`, filepath.Join(dir, "state"), sw.Addr(), portBase, portBase+199, e.XMPP.ComponentAddr, e.XMPP.ComponentDomain,
-		e.XMPP.Secret, e.XMPP.Host, e.XMPP.Host, httpPort, storageCfg)
+		e.XMPP.Secret, e.XMPP.Host, e.XMPP.Host, httpPort, level, storageCfg)
 	e.Config = filepath.Join(dir, "rayofax.yaml")
 	if err := os.WriteFile(e.Config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

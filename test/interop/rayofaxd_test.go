@@ -1,0 +1,112 @@
+//go:build spandsp
+
+package interop
+
+import (
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rayofax/rayofax/faxengine"
+	"github.com/rayofax/rayofax/test/e2e"
+	"github.com/rayofax/rayofax/test/fsim"
+	"github.com/rayofax/rayofax/test/testenv"
+)
+
+// The product end to end against the reference: the rayofaxd and rayoctl
+// binaries (through a real Prosody, the FreeSWITCH simulator's ESL and
+// unicast UDP, and local storage) receive a fax from a spandsp terminal and
+// send one to a spandsp terminal; every page must arrive pixel for pixel.
+
+func TestRayofaxdReceivesFromSpandsp(t *testing.T) {
+	doc := filepath.Join(testenv.SharedDir(t), "testdata", "chart-std-g3.tif")
+	e := e2e.Start(t, e2e.Options{})
+	app := e.Login("app", "apppass")
+	far, err := NewSpanFax(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	far.SetTxFile(doc)
+	far.SetECM(true)
+	if err := far.SetLocalIdent("+15551230000"); err != nil {
+		t.Fatal(err)
+	}
+	e.Switch.NewInboundCall(fsim.CallOptions{CallerNumber: "15551230000", Peer: far})
+	call := e2e.NextEvent(t, app, 20*time.Second).From.String()
+	if _, err := e2e.Command(t, app, call, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := e2e.Command(t, app, call, `<receivefax xmlns='urn:xmpp:rayo:fax:1'/>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := e2e.Completion(t, app, ref, 6*time.Minute)
+	if done.Children[0].Name.Local != "finish" {
+		t.Fatalf("completion %s; spandsp: %v", done, far.Result())
+	}
+	want, err := faxengine.LoadDocument(doc, faxengine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e.SamePages(t, e2e.Download(t, e2e.FaxURL(t, done)), want)
+	if r := far.Result(); r.Pages != len(want) {
+		t.Errorf("spandsp sent %d pages, want %d (%v)", r.Pages, len(want), r)
+	}
+}
+
+func TestRayofaxdSendsToSpandsp(t *testing.T) {
+	dir := filepath.Join(testenv.SharedDir(t), "testdata")
+	e := e2e.Start(t, e2e.Options{LogLevel: "debug"})
+	app := e.Login("app", "apppass")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	out := filepath.Join(t.TempDir(), "spandsp-rx.tif")
+	far, err := NewSpanFax(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	far.SetRxFile(out)
+	far.SetECM(true)
+	e.Switch.NewInboundCall(fsim.CallOptions{Peer: far})
+	call := e2e.NextEvent(t, app, 20*time.Second).From.String()
+	if _, err := e2e.Command(t, app, call, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := e2e.Command(t, app, call, `<sendfax xmlns='urn:xmpp:rayo:fax:1'>
+		<document url='http://`+ln.Addr().String()+`/chart-fine-g4.tif' pages='1-2' identity='+15550001111'/>
+		<document url='http://`+ln.Addr().String()+`/chart-p1-fine-g3.tif'/>
+	</sendfax>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := e2e.Completion(t, app, ref, 8*time.Minute)
+	if done.Children[0].Name.Local != "finish" {
+		t.Fatalf("completion %s; spandsp: %v", done, far.Result())
+	}
+	for i := 0; !far.Done() && i < 400; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	r := far.Result()
+	if !r.OK() || r.Pages != 3 || r.RemoteIdent != "+15550001111" {
+		t.Fatalf("spandsp: %v", r)
+	}
+	far.Close() // finishes spandsp's TIFF
+	want, err := faxengine.LoadDocuments([]faxengine.Part{
+		{Path: filepath.Join(dir, "chart-fine-g4.tif"), Pages: "1-2"},
+		{Path: filepath.Join(dir, "chart-p1-fine-g3.tif")},
+	}, faxengine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e.SamePages(t, out, want)
+}
