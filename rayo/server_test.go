@@ -42,14 +42,16 @@ type stack struct {
 	files   *httptest.Server
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { return newStackWith(t, fsim.Config{}) }
+
+func newStackWith(t *testing.T, simCfg fsim.Config) *stack {
 	t.Helper()
 	st := &stack{t: t, xmpp: prosody.Start(t)}
 	st.xmpp.AddUser("app", "apppass")
 	st.xmpp.AddUser("other", "otherpass")
 	st.service = st.xmpp.ComponentDomain
 
-	sw, err := fsim.Start(fsim.Config{})
+	sw, err := fsim.Start(simCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,4 +340,68 @@ func TestReceiveFax(t *testing.T) {
 	if !raster.Equal(img, want[0]) {
 		t.Error("received page differs from the page sent")
 	}
+}
+
+func TestDial(t *testing.T) {
+	st := newStackWith(t, fsim.Config{Dial: func(dest string, _ map[string]string) fsim.DialResult {
+		if strings.Contains(dest, "busy") {
+			return fsim.DialResult{Cause: "USER_BUSY", Ring: 50 * time.Millisecond}
+		}
+		return fsim.DialResult{Ring: 100 * time.Millisecond}
+	}})
+	ref, err := cmd(t, st.app, st.service, `<dial xmlns='urn:xmpp:rayo:1' to='tel:+15557654321' from='tel:+15550001111' timeout='20000'><header name='X-Fax-Job' value='7'/></dial>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri, _ := ref.Attribute("uri")
+	call := strings.TrimPrefix(uri, "xmpp:")
+	if !strings.HasSuffix(call, "@"+st.service) {
+		t.Fatalf("ref %s", ref)
+	}
+	ch := st.sw.Channel(strings.TrimSuffix(call, "@"+st.service))
+	if ch == nil {
+		t.Fatalf("the switch has no channel %s: the call ID is not the channel UUID", call)
+	}
+	if got := ch.Var("sip_h_X-Fax-Job"); got != "7" {
+		t.Errorf("header X-Fax-Job on the channel: %q", got)
+	}
+	var kinds []string
+	for len(kinds) == 0 || kinds[len(kinds)-1] != "answered" {
+		ev := event(t, st.app, 15*time.Second)
+		if ev.From.String() != call {
+			t.Fatalf("event from %s", ev.From)
+		}
+		kinds = append(kinds, ev.Payload.Name.Local)
+	}
+	if kinds[0] != "ringing" && kinds[0] != "answered" {
+		t.Errorf("events %v", kinds)
+	}
+	// Commands need no accept: the dialler controls the call.
+	if _, err := cmd(t, st.app, call, `<hangup xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+		t.Fatal(err)
+	}
+	ev := event(t, st.app, 15*time.Second)
+	if ev.Payload.Name.Local != "end" || ev.Payload.Children[0].Name.Local != "hangup-command" {
+		t.Fatalf("end %s", ev.Payload)
+	}
+
+	ref, err = cmd(t, st.app, st.service, `<dial xmlns='urn:xmpp:rayo:1' to='sip:busy@example.com'/>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri, _ = ref.Attribute("uri")
+	for {
+		ev := event(t, st.app, 15*time.Second)
+		if "xmpp:"+ev.From.String() != uri || ev.Payload.Name.Local != "end" {
+			continue
+		}
+		if r := ev.Payload.Children[0]; r.Name.Local != "busy" {
+			t.Fatalf("end %s, want busy", ev.Payload)
+		}
+		break
+	}
+	_, err = cmd(t, st.app, st.service, `<dial xmlns='urn:xmpp:rayo:1' to='mailto:x@example.com'/>`)
+	wantCondition(t, err, wire.BadRequest)
+	_, err = cmd(t, st.app, st.service, `<answer xmlns='urn:xmpp:rayo:1'/>`)
+	wantCondition(t, err, wire.BadRequest)
 }
