@@ -10,6 +10,7 @@ package interop
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,7 +73,10 @@ func readTIFF(t *testing.T, name string) []*raster.Bitmap {
 func runT30Call(t *testing.T, c t30Case) callOutcome {
 	t.Helper()
 	dir := t.TempDir()
-	doc := filepath.Join(testenv.SharedDir(t), "testdata", c.doc)
+	doc := c.doc
+	if !filepath.IsAbs(doc) {
+		doc = filepath.Join(testenv.SharedDir(t), "testdata", c.doc)
+	}
 	var out callOutcome
 	sp, err := NewSpanFax(!c.weCall)
 	if err != nil {
@@ -331,5 +335,33 @@ func TestT30InteropECMNoiseBurst(t *testing.T) {
 			t.Fatalf("weSend %v: %d PPR; ours %+v, spandsp %v", weSend, ppr, r.ours, r.theirs)
 		}
 		checkPages(t, readTIFF(t, r.rxFile), r.sentPgs)
+	}
+}
+
+// A document whose resolution changes from page to page goes with EOM and
+// a new negotiation (phase B again) at the change, both ways.
+func TestT30InteropResolutionChange(t *testing.T) {
+	tiffcp := testenv.Program(t, "tiffcp")
+	data := filepath.Join(testenv.SharedDir(t), "testdata")
+	mixed := filepath.Join(t.TempDir(), "mixed.tif")
+	cmd := exec.Command(tiffcp, "-c", "g3", filepath.Join(data, "chart-p1-fine-g3.tif"), filepath.Join(data, "chart-std-g3.tif"), mixed)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tiffcp: %v: %s", err, out)
+	}
+	for _, weSend := range []bool{true, false} {
+		for _, ecm := range []bool{false, true} {
+			c := t30Case{weSend: weSend, weCall: !weSend, doc: mixed, ecm: ecm, maxRate: 14400, noiseDBm0: linesim.NoNoise}
+			r := runT30Call(t, c)
+			eom := 0
+			for _, l := range r.trace {
+				if strings.Contains(l, "EOM") {
+					eom++
+				}
+			}
+			if r.ours.Result != t30.OK || !r.theirs.OK() || r.ours.Pages != 4 || r.theirs.Pages != 4 || eom == 0 {
+				t.Fatalf("weSend %v ecm %v: %d EOM; ours %+v, spandsp %v", weSend, ecm, eom, r.ours, r.theirs)
+			}
+			checkPages(t, readTIFF(t, r.rxFile), r.sentPgs)
+		}
 	}
 }
