@@ -62,6 +62,7 @@ type Receiver struct {
 	revs    int       // phase reversals in the run
 	sqAcc   complex64 // Σ y² over the detection run, for the carrier phase
 	rotAcc  complex64 // Σ (y·y'*)² over the run, for the frequency offset
+	rotMag  float32   // Σ |y·y'*|², to judge how steady rotAcc is
 	pwrAcc  float32
 	changes []uint8 // observed phase changes since training started (1: reversal)
 	known   []uint8 // phase changes of segments 3 and 4
@@ -211,6 +212,7 @@ func (r *Receiver) symbol(mid, c complex64) {
 			r.holdoff--
 		} else if abs > r.onLevel {
 			r.carrier = true
+			r.slowPower.Level = r.power.Level // start the slow meter level
 			r.sink.Status(modem.CarrierUp)
 		}
 	} else if (r.state != stData && slow < r.offLevel) || (r.state == stData && p < r.drop) {
@@ -261,7 +263,7 @@ func twoPhase(c, prev complex64) bool {
 func (r *Receiver) search(c complex64) {
 	if !r.carrier || !twoPhase(c, r.prev) {
 		r.run, r.revs = 0, 0
-		r.sqAcc, r.pwrAcc, r.rotAcc = 0, 0, 0
+		r.sqAcc, r.pwrAcc, r.rotAcc, r.rotMag = 0, 0, 0, 0
 		return
 	}
 	r.run++
@@ -270,6 +272,7 @@ func (r *Receiver) search(c complex64) {
 		r.revs++
 	}
 	r.rotAcc += z * z
+	r.rotMag += dsp.Abs2(z)
 	r.sqAcc += c * c
 	r.pwrAcc += dsp.Abs2(c)
 	if r.run < bpskRun {
@@ -279,7 +282,7 @@ func (r *Receiver) search(c complex64) {
 		// Two-phase but hardly any reversals: an unmodulated carrier (the
 		// echo protection tone), not a training. Keep looking.
 		r.run, r.revs = 0, 0
-		r.sqAcc, r.pwrAcc, r.rotAcc = 0, 0, 0
+		r.sqAcc, r.pwrAcc, r.rotAcc, r.rotMag = 0, 0, 0, 0
 		return
 	}
 	// Training found: set the gain so the points have power 2, and the
@@ -296,6 +299,12 @@ func (r *Receiver) search(c complex64) {
 	// The phase of the squared symbols is that of the middle of the run;
 	// move it to the equaliser's output, D symbols behind the last one.
 	f := float64(dsp.Arg(r.rotAcc)) / 2
+	// Trust the estimate only if the run turned steadily (timing may still
+	// have been settling) and by a plausible amount (V.27 ter allows the
+	// line ±7 Hz); otherwise leave the offset to the carrier loop.
+	if hz := f * baudOf(r.cfg.Rate) / (2 * math.Pi); dsp.Abs2(r.rotAcc) < 0.8*0.8*r.rotMag*r.rotMag || math.Abs(hz) > 15 {
+		f = 0
+	}
 	mid := float64(r.run-1) / 2
 	r.pll.Set(float64(dsp.Arg(r.sqAcc))/2+(mid-float64(r.eq.Delay()))*f, f)
 	// Take the measured frequency offset out in the mixer, so the
@@ -331,7 +340,7 @@ func (r *Receiver) train() {
 		if r.pos < len(r.known) {
 			d = (r.lastDec + 4*int(r.known[r.pos])) & 7
 		}
-		if decide2(y) != d {
+		if decide2(y) != d && r.judging() {
 			r.errAcc += 4 // a wrong decision counts as a gross error
 		}
 	}
@@ -361,8 +370,10 @@ func (r *Receiver) train() {
 		}
 		return
 	}
-	r.errAcc += dsp.Abs2(e)
-	r.nAcc++
+	if r.judging() {
+		r.errAcc += dsp.Abs2(e)
+		r.nAcc++
+	}
 	r.pos++
 	if r.pos < len(r.known) {
 		return
@@ -390,6 +401,14 @@ func (r *Receiver) train() {
 // power meter), so a misjudged gain cannot make the adaptation unstable.
 func (r *Receiver) step(k float32) float32 {
 	return k / (eqTaps * max(r.power.Level, 0.05*pw))
+}
+
+// judging reports whether the current training symbol counts towards the
+// training verdict: only the later part of the known sequence does, once
+// the equaliser has had time to converge (half of a short training, the
+// last 256 symbols of a long one).
+func (r *Receiver) judging() bool {
+	return r.pos >= len(r.known)-min(len(r.known)/2, 256)
 }
 
 func (r *Receiver) fail() {

@@ -199,6 +199,7 @@ func (r *Receiver) symbol(mid, c complex64) {
 			r.holdoff--
 		} else if abs > r.onLevel {
 			r.carrier = true
+			r.slowPower.Level = r.power.Level // start the slow meter level
 			r.sink.Status(modem.CarrierUp)
 		}
 	} else if (r.state != stData && slow < r.offLevel) || (r.state == stData && p < r.dropLevel) {
