@@ -8,10 +8,14 @@
 #   3. the received fax stored the way the daemon stores every fax (spool,
 #      fsync, local backend), its signed URL printed, fetched back and
 #      compared byte for byte; a tampered URL refused;
-#   4. rayofaxd stopped with SIGTERM (graceful shutdown, exit status 0).
+#   4. rayofaxd stopped with SIGTERM (graceful shutdown, exit status 0);
+#   5. the whole stack (test/demo): Debian's prosody, the FreeSWITCH
+#      simulator with a far-end fax machine on an inbound call, rayofaxd
+#      configured for them with local storage, and `rayoctl receive`, which
+#      answers the offer and prints the fax URL; the fax is downloaded,
+#      compared with the page sent and previewed as a PNG.
 #
-# Later steps (prosody + FreeSWITCH simulator + rayoctl) plug in between 2
-# and 4. Everything lands in test/tools/out/demo/.
+# Everything lands in test/tools/out/demo/ (step 5 in its stack/ directory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -23,16 +27,16 @@ if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 fail() { echo "demo: FAILED: $*" >&2; exit 1; }
 
-for b in bin/rayofaxd; do
+for b in bin/rayofaxd bin/rayoctl; do
 	[ -x "$b" ] || fail "$b missing (run make build)"
 done
-if ! command -v curl >/dev/null; then
+if ! command -v curl >/dev/null || ! command -v prosody >/dev/null; then
 	bash test/tools/deps.sh
 fi
 
 # A test document: the shared chart beside the checkout, or one made with
 # ghostscript.
-doc=""
+doc="" stackdoc=""
 for f in "$root/../shared/testdata/chart-fine-g3.tif" "$root/../shared/testdata/chart-p1-fine-g3.tif"; do
 	if [ -f "$f" ]; then doc=$f; break; fi
 done
@@ -51,6 +55,11 @@ PS
 	gs -q -dNOPAUSE -dBATCH -dSAFER -sPAPERSIZE=a4 -sDEVICE=tiffg3 -r204x196 \
 		-sOutputFile="$out/page.tif" "$out/page.ps"
 	doc=$out/page.tif
+	stackdoc=$doc
+fi
+# Step 5 runs in real time, as a phone line does: one page keeps it short.
+if [ -f "$root/../shared/testdata/chart-p1-fine-g3.tif" ]; then
+	stackdoc=$root/../shared/testdata/chart-p1-fine-g3.tif
 fi
 echo "document: $doc ($(stat -c %s "$doc") bytes)"
 received=$doc
@@ -117,5 +126,13 @@ status=0
 wait "$pid" || status=$?
 tail -n 3 "$out/rayofaxd.log" | cut -c1-200
 [ "$status" = 0 ] || fail "rayofaxd exited with status $status"
+
+# 5. The whole stack, with the real binaries.
+step "5. the whole stack: prosody + FreeSWITCH simulator + rayofaxd + rayoctl, an inbound fax"
+go build -o "$out/bin/demo" ./test/demo || fail "building test/demo"
+args=(-bin bin -out "$out/stack")
+[ -n "$stackdoc" ] && args+=(-doc "$stackdoc")
+echo "\$ ${out#$root/}/bin/demo ${args[*]}   (built from test/demo)"
+"$out/bin/demo" "${args[@]}" || fail "the whole-stack demo (logs in ${out#$root/}/stack)"
 echo
 echo "demo: OK (files in ${out#$root/})"
