@@ -1,7 +1,10 @@
+//go:build unix
+
 package eslbridge_test
 
 import (
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,6 +65,10 @@ func TestHundredConcurrentCalls(t *testing.T) {
 	}
 	// Run until every call's bridge side has taken 100 frames (2 s of
 	// audio; longer on a slow host).
+	cpu0, base := cpuTime(), int64(0)
+	for _, m := range medias {
+		base += m.Stats().Received
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		least := int64(-1)
@@ -78,6 +85,7 @@ func TestHundredConcurrentCalls(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	cpu := cpuTime() - cpu0
 	var late, delayed, received, filled, underruns, simSent int64
 	for _, m := range medias {
 		st := m.Stats()
@@ -114,6 +122,10 @@ func TestHundredConcurrentCalls(t *testing.T) {
 		}
 	}
 	slips := r.sim.ClockSlips()
+	if n := received - base; n > 0 {
+		t.Logf("CPU (bridge and simulator together, both directions): %v per frame, %.1f %% of a core for %d calls",
+			cpu/time.Duration(n), 100*float64(cpu)/float64(time.Duration(n/calls)*audio.FrameTime), calls)
+	}
 	t.Logf("%d calls: switch sent %d frames, bridge received %d, filled %d, late %d, delayed by the host %d; far-end underruns %d, switch clock slips %d",
 		calls, simSent, received, filled, late, delayed, underruns, slips)
 	if delayed == 0 && slips == 0 {
@@ -126,4 +138,13 @@ func TestHundredConcurrentCalls(t *testing.T) {
 	} else {
 		t.Logf("host overloaded (%d answers delayed by scheduling, %d clock slips): deadline counts reported only", delayed, slips)
 	}
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
