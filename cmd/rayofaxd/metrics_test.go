@@ -2,17 +2,24 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/rayofax/rayofax/cmd/rayofaxd/config"
+	"github.com/rayofax/rayofax/eslbridge"
 	"github.com/rayofax/rayofax/eslbridge/audio"
+	"github.com/rayofax/rayofax/rayo"
+	"github.com/rayofax/rayofax/storage"
 )
 
 func TestLogMetrics(t *testing.T) {
@@ -119,5 +126,120 @@ rayofax_audio_frames_received_total 10
 	}
 	if n, _ := testutil.GatherAndCount(reg); n != len(audioCounters) {
 		t.Errorf("%d audio metrics, want %d", n, len(audioCounters))
+	}
+}
+
+// recorder is a Registerer that keeps what is registered, so the names of
+// label vectors with no children yet can be read from their descriptors.
+type recorder struct {
+	prometheus.Registerer
+	cs []prometheus.Collector
+}
+
+func (r *recorder) Register(c prometheus.Collector) error {
+	r.cs = append(r.cs, c)
+	return r.Registerer.Register(c)
+}
+
+func (r *recorder) MustRegister(cs ...prometheus.Collector) {
+	r.cs = append(r.cs, cs...)
+	r.Registerer.MustRegister(cs...)
+}
+
+var fqName = regexp.MustCompile(`fqName: "([a-zA-Z0-9_:]+)"`)
+
+// registeredMetrics lists every metric name rayofaxd registers: the daemon's
+// own, the Rayo server's, storage's, and this file's.
+func registeredMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	cfg := config.Default()
+	d := newDaemon(&cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rec := &recorder{Registerer: d.reg}
+	rayo.NewMetrics(rec)
+	storage.NewMetrics(rec)
+	newLogMetrics(rec)
+	b, err := eslbridge.New(eslbridge.Config{Addr: "127.0.0.1:1", MediaIP: "127.0.0.1", PortMin: 40000, PortMax: 40001})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registerBridgeMetrics(rec, b)
+	// The audio counters appear once the bridge reports them.
+	rec.MustRegister(newAudioCollector(func() audio.Stats { return audio.Stats{} }))
+
+	names := map[string]bool{}
+	mfs, err := d.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+	}
+	for _, c := range rec.cs {
+		ch := make(chan *prometheus.Desc, 64)
+		c.Describe(ch)
+		close(ch)
+		for desc := range ch {
+			if m := fqName.FindStringSubmatch(desc.String()); m != nil {
+				names[m[1]] = true
+			}
+		}
+	}
+	return names
+}
+
+// Every metric the Grafana dashboard in deploy/ queries exists.
+func TestDashboardMetricsExist(t *testing.T) {
+	names := registeredMetrics(t)
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "grafana", "rayofax-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Title  string
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+		Templating struct {
+			List []struct{ Definition string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	metric := regexp.MustCompile(`\b((?:rayofax|process|go)_[a-z0-9_]+)`)
+	var exprs []string
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			exprs = append(exprs, tg.Expr)
+		}
+	}
+	for _, v := range dash.Templating.List {
+		exprs = append(exprs, v.Definition)
+	}
+	used := 0
+	for _, e := range exprs {
+		for _, m := range metric.FindAllString(e, -1) {
+			used++
+			base := m
+			for _, suf := range []string{"_bucket", "_sum", "_count"} {
+				if s, ok := strings.CutSuffix(m, suf); ok && names[s] {
+					base = s
+				}
+			}
+			if !names[base] {
+				t.Errorf("dashboard queries %s, which rayofaxd does not register (in %q)", m, e)
+			}
+		}
+	}
+	if used < 20 {
+		t.Errorf("only %d metric references found in the dashboard", used)
+	}
+	// And every rayofax metric appears on the dashboard.
+	all := strings.Join(exprs, "\n")
+	for n := range names {
+		if strings.HasPrefix(n, "rayofax_") && !strings.Contains(all, n) {
+			t.Errorf("metric %s is not on the dashboard", n)
+		}
 	}
 }
