@@ -364,7 +364,7 @@ func (s *session) sendDIS() {
 
 // rxFrame is called by the line for each V.21 HDLC frame (without FCS).
 func (s *session) rxFrame(b []byte, ok bool) {
-	if s.done {
+	if s.done || s.state == stDone { // our DCN is going out
 		return
 	}
 	if !ok {
@@ -392,7 +392,7 @@ func (s *session) rxFrame(b []byte, ok bool) {
 // rxCarrier is called when the V.21 carrier drops: a sequence that ended
 // without a good final frame was damaged.
 func (s *session) rxCarrierDown() {
-	if s.done || (len(s.seq) == 0 && !s.seqBad) {
+	if s.done || s.state == stDone || (len(s.seq) == 0 && !s.seqBad) {
 		return
 	}
 	s.seq, s.seqBad = nil, false
@@ -710,7 +710,7 @@ func zeros(n int) modem.BitSource {
 
 // imageStatus is called by the line for the image modem's status changes.
 func (s *session) imageStatus(st modem.Status) {
-	if s.done {
+	if s.done || s.state == stDone {
 		return
 	}
 	switch s.state {

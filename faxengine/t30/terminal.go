@@ -21,6 +21,7 @@ import (
 type Terminal struct {
 	s       *session
 	started bool
+	stopReq bool
 
 	// Transmit side.
 	cur      modem.Transmitter
@@ -89,6 +90,7 @@ func (t *Terminal) begin() {
 // Rx processes received line samples.
 func (t *Terminal) Rx(samples []int16) {
 	t.begin()
+	t.checkStop()
 	if !t.s.done && !t.txActive {
 		// A block of silence is skipped by receivers that hear nothing:
 		// the idle stretches of a call then cost next to nothing. A
@@ -108,6 +110,7 @@ func (t *Terminal) Rx(samples []int16) {
 // send) and returns len(buf).
 func (t *Terminal) Tx(buf []int16) int {
 	t.begin()
+	t.checkStop()
 	n := 0
 	for n < len(buf) && t.cur != nil {
 		k := t.cur.Fill(buf[n:])
@@ -124,9 +127,13 @@ func (t *Terminal) Tx(buf []int16) int {
 // Hangup tells the terminal that the line has gone (the far end hung up).
 func (t *Terminal) Hangup() { t.s.hangup() }
 
-// Stop ends the call from our side: DCN, then done, with ErrStopped.
-func (t *Terminal) Stop() {
-	if !t.s.done {
+// Stop ends the call from our side: DCN, then done, with ErrStopped. It
+// takes effect at the next Rx or Tx, so it may be called from OnEvent.
+func (t *Terminal) Stop() { t.stopReq = true }
+
+func (t *Terminal) checkStop() {
+	if t.stopReq && !t.s.done && t.s.state != stDone {
+		t.stopReq = false
 		t.s.fail(ErrStopped, t.started)
 	}
 }

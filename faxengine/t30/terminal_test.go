@@ -60,3 +60,33 @@ func TestAudioLoopback(t *testing.T) {
 		})
 	}
 }
+
+// Stop ends a call from our side: DCN goes out, the stopper reports
+// ErrStopped and the far end a disconnect, with the pages so far.
+func TestAudioStop(t *testing.T) {
+	tx, rx, sink, _ := configs(simCase{senderCalls: true, ecm: true, v17: true, res: ResFine, pages: 3})
+	tx.Codec, rx.Codec = StdCodec{}, StdCodec{}
+	var tb *Terminal
+	rx.OnEvent = func(e Event) {
+		if e.Kind == EventPage && e.Page.Number == 1 {
+			tb.Stop()
+		}
+	}
+	ta, err := NewTerminal(tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb, err = NewTerminal(rx); err != nil {
+		t.Fatal(err)
+	}
+	audioLoop(t, ta, tb, ms(300000), nil)
+	if r := tb.Report(); r.Result != ErrStopped || r.Pages != 1 || !r.Partial {
+		t.Errorf("stopper %+v", r)
+	}
+	if r := ta.Report(); r.Result == OK || r.Result == ErrStopped {
+		t.Errorf("far end %+v", r)
+	}
+	if len(sink.pages) != 1 {
+		t.Errorf("%d pages stored", len(sink.pages))
+	}
+}
