@@ -163,14 +163,28 @@ func (b *Bridge) onEvent(ev *esl.Event) {
 		c.event(ev)
 		return
 	}
-	if ev.Name() != "CHANNEL_PARK" || ev.Get("Call-Direction") != "inbound" {
+	if ev.Name() != "CHANNEL_PARK" {
+		return
+	}
+	b.maybeOffer(ev)
+}
+
+// maybeOffer offers the inbound parked channel an event (CHANNEL_PARK, or
+// a uuid_dump at resync) describes, if it is for us and not yet known.
+func (b *Bridge) maybeOffer(ev *esl.Event) {
+	id := ev.UUID()
+	if ev.Get("Call-Direction") != "inbound" {
 		return
 	}
 	if b.cfg.MarkVariable != "" && !truthy(ev.Var(b.cfg.MarkVariable)) {
 		return
 	}
-	c = b.offerFromEvent(ev)
+	c := b.offerFromEvent(ev)
 	b.mu.Lock()
+	if b.calls[id] != nil {
+		b.mu.Unlock()
+		return
+	}
 	b.calls[id] = c
 	b.mu.Unlock()
 	if b.cfg.OfferTimeout > 0 {
@@ -243,19 +257,19 @@ func (b *Bridge) finish(c *Call, e End) {
 }
 
 // resync runs after every (re)connect: calls owned but unknown to the
-// switch end with ErrVanished.
+// switch end with ErrVanished, and inbound calls parked while we were away
+// (or before we started) are offered.
 func (b *Bridge) resync(ctx context.Context, conn *esl.Conn) error {
 	owned := b.Calls()
-	if len(owned) == 0 {
-		return nil
-	}
 	body, err := conn.API(ctx, "show channels as json")
 	if err != nil {
 		return fmt.Errorf("eslbridge: resync: %w", err)
 	}
 	var list struct {
 		Rows []struct {
-			UUID string `json:"uuid"`
+			UUID        string `json:"uuid"`
+			Direction   string `json:"direction"`
+			Application string `json:"application"`
 		} `json:"rows"`
 	}
 	if err := json.Unmarshal([]byte(body), &list); err != nil {
@@ -279,6 +293,22 @@ func (b *Bridge) resync(ctx context.Context, conn *esl.Conn) error {
 		}
 		b.log.Warn("eslbridge: call vanished while disconnected", "call", c.ID)
 		b.finish(c, End{Reason: EndError, Err: ErrVanished})
+	}
+	for _, r := range list.Rows {
+		if r.Direction != "inbound" || r.Application != "park" || b.Call(r.UUID) != nil {
+			continue
+		}
+		dump, err := conn.API(ctx, "uuid_dump "+r.UUID+" json")
+		if err != nil {
+			b.log.Warn("eslbridge: resync: cannot read a parked call", "call", r.UUID, "err", err)
+			continue
+		}
+		ev, err := esl.ParseEventJSON([]byte(dump))
+		if err != nil {
+			b.log.Warn("eslbridge: resync: unreadable uuid_dump", "call", r.UUID, "err", err)
+			continue
+		}
+		b.maybeOffer(ev)
 	}
 	return nil
 }

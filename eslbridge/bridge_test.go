@@ -430,3 +430,31 @@ func TestResyncAfterReconnect(t *testing.T) {
 		t.Error("not answered on the switch")
 	}
 }
+
+// A call parked while the bridge was disconnected (or before it started)
+// is offered at the next connect, from uuid_dump, headers and all.
+func TestOfferParkedWhileDisconnected(t *testing.T) {
+	r := newRig(t, fsim.Config{}, func(c *eslbridge.Config) { c.MarkVariable = "rayofax" })
+	r.sim.SetAcceptMode(fsim.AcceptClose)
+	r.sim.DropConnections()
+	time.Sleep(30 * time.Millisecond)
+	ch := r.sim.NewInboundCall(fsim.CallOptions{CallerNumber: "15550003", Dest: "4001",
+		Vars: []fsim.Var{{Name: "rayofax", Value: "true"}, {Name: "sip_h_X-Fax-Id", Value: "77"}}})
+	r.sim.NewInboundCall(fsim.CallOptions{Dest: "4002"}) // not ours
+	r.sim.SetAcceptMode(fsim.AcceptNormal)
+	c := r.offer(t)
+	if c.ID != ch.UUID() || c.From != "15550003" || c.To != "4001" || c.Headers["X-Fax-Id"] != "77" {
+		t.Fatalf("offer %s from %q to %q headers %v", c.ID, c.From, c.To, c.Headers)
+	}
+	select {
+	case o := <-r.offers:
+		t.Fatalf("second offer %s", o.ID)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := c.Answer(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !ch.Answered() {
+		t.Error("not answered")
+	}
+}

@@ -20,7 +20,9 @@
 // unicast again. Stopping media re-parks the channel, which tears the
 // stream down, and releases the ports.
 //
-// After a reconnect the bridge lists the switch's channels (show channels
-// as json, then uuid_exists for any missing) and ends every call it owns
-// that vanished meanwhile, with EndError and ErrVanished.
+// After every connect the bridge lists the switch's channels (show
+// channels as json, then uuid_exists for any missing): every call it owns
+// that vanished meanwhile ends with EndError and ErrVanished, and inbound
+// calls parked while it was away (or before it started) are offered, read
+// with uuid_dump.
 package eslbridge

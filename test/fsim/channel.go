@@ -1,6 +1,7 @@
 package fsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -550,6 +551,25 @@ func (s *Server) api(cmdline string) string {
 			return "true"
 		}
 		return "false"
+	case "uuid_dump":
+		// The channel's data as an event: "Name: value" lines, or one
+		// JSON object with "json".
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		ch := s.lookupLocked(words)
+		if ch == nil {
+			return "-ERR No such channel!\n"
+		}
+		ev := ch.eventLocked("CHANNEL_DATA", "switch_ivr.c", "switch_ivr_uuid_dump", "2080")
+		if len(words) > 1 && words[1] == "json" {
+			b := ev.json()
+			return string(b[bytes.Index(b, []byte("\n\n"))+2:])
+		}
+		var b strings.Builder
+		for _, f := range ev.h {
+			b.WriteString(f.k + ": " + urlEncode(f.v) + "\n")
+		}
+		return b.String()
 	case "uuid_getvar":
 		s.mu.Lock()
 		defer s.mu.Unlock()
