@@ -17,15 +17,17 @@
 // does): knowing its successor tells a lost frame (the successor keeps the
 // late frame's pace) from a frame that was merely sent late (the successor
 // is on time again) or held up with others (the successor follows at
-// once: the sender stalled and is catching up). Each lost slot is answered from silence, so both
-// directions keep the switch's time; a frame arriving early or swapped is
-// still used, in the next free slot. This costs one frame (20 ms) of
+// once: the sender stalled and is catching up). A frame keeps its slot up
+// to 15 ms late. Each lost slot (at most MaxFill in a row) is answered
+// from silence, so both directions keep the switch's time; a frame
+// arriving early or swapped is still used, in the next free slot. This costs one frame (20 ms) of
 // latency, harmless to fax, and keeps reordered and late frames' content.
 // After a pause of more than PauseReset (the stream stopped, e.g. while an
 // application ran) the next datagram starts a new run without filling.
 //
 // One goroutine per stream reads the socket and runs the handler; nothing
-// is allocated per frame.
+// is allocated per frame. Only 8 kHz L16 (320-byte datagrams) is handled:
+// other sizes (a 16 kHz channel) are counted as BadSize and ignored.
 package audio
 
 import (
