@@ -725,6 +725,11 @@ func (s *session) imageStatus(st modem.Status) {
 		}
 	case stRxImage:
 		if s.settings.ECM {
+			if st == modem.CarrierDown && s.ecmRx.rcp {
+				// The block is over: rest the image receiver until the
+				// next one is due.
+				s.line.Listen(Rate{}, false, false)
+			}
 			return
 		}
 		switch st {
@@ -737,6 +742,7 @@ func (s *session) imageStatus(st modem.Status) {
 				s.rx.receiving = false
 				s.rx.haveImage = true
 				s.state = stRxWaitPostPage
+				s.line.Listen(Rate{}, false, false)
 				s.setPhase(PhaseD)
 				s.setTimer(T2, s.t2Timeout)
 			}
