@@ -120,10 +120,7 @@ func (d *demo) run(ctx context.Context) (*Result, error) {
 	}
 	d.dir = dir
 	res := &Result{Dir: dir}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := resetDir(dir); err != nil {
 		return nil, err
 	}
 	daemonBin, ctlBin, err := binaries(d.c.Bin)
@@ -268,6 +265,33 @@ func (d *demo) run(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
+// marker names the demo's output directories, so that only those are
+// emptied when the demo runs again.
+const marker = ".rayofax-demo"
+
+// resetDir empties dir if an earlier demo made it, creates it if it does not
+// exist, and refuses any other non-empty directory.
+func resetDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("output directory: %w", err)
+	case len(ents) == 0:
+	default:
+		if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+			return fmt.Errorf("output directory %s is not empty and was not made by the demo: choose another", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("output directory: %w", err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	return os.WriteFile(filepath.Join(dir, marker), []byte("output of rayofax's test/demo; emptied when it runs again\n"), 0o644)
+}
+
 func binaries(dir string) (daemon, ctl string, err error) {
 	daemon, ctl = filepath.Join(dir, "rayofaxd"), filepath.Join(dir, "rayoctl")
 	for _, p := range []string{daemon, ctl} {
@@ -338,6 +362,7 @@ shutdown:
 		return "", err
 	}
 	cmd := exec.Command(bin, "--config", cfgPath)
+	cmd.Env = environWithout("RAYOFAX_")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	setDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
@@ -380,7 +405,7 @@ shutdown:
 		}
 		b, err := httpGet(ctx, base+"/readyz")
 		if err == nil {
-			d.say("rayofaxd", "ready (pid %d): %s", cmd.Process.Pid, strings.TrimSpace(firstLine(string(b))))
+			d.say("rayofaxd", "ready (pid %d), /readyz: %s", cmd.Process.Pid, strings.TrimSpace(firstLine(string(b))))
 			d.say("rayofaxd", "config %s, faxes stored locally, served at %s/files/...", cfgPath, base)
 			return base, nil
 		}
@@ -404,7 +429,7 @@ func (d *demo) startRayoctl(ctx context.Context, bin string, xmpp *prosody.Serve
 	}
 	fmt.Fprintf(logf, "$ RAYOCTL_PASSWORD=... rayoctl %s\n", strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "RAYOCTL_PASSWORD="+password)
+	cmd.Env = append(environWithout("RAYOCTL_"), "RAYOCTL_PASSWORD="+password)
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -458,6 +483,19 @@ func (d *demo) startRayoctl(ctx context.Context, bin string, xmpp *prosody.Serve
 		}
 	})
 	return lines, done, nil
+}
+
+// environWithout is the environment without the variables starting with
+// prefix: rayofaxd's RAYOFAX_* variables override its configuration file,
+// and the demo's configuration must be the one that counts.
+func environWithout(prefix string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, prefix) {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // shorten keeps a rayoctl line readable on a terminal: stanzas are long.
@@ -621,6 +659,8 @@ func Summary(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "\nAn inbound fax call went through the whole stack: far-end fax machine -> FreeSWITCH\n")
 	fmt.Fprintf(w, "simulator (ESL + unicast UDP audio) -> rayofaxd -> local storage; the Rayo client rayoctl\n")
 	fmt.Fprintf(w, "(over prosody) answered it, received the fax and got its URL:\n\n  %s\n\n", r.URL)
+	fmt.Fprintf(w, "(rayofaxd served it until the demo stopped it; `rayofaxd --config %s/rayofax.yaml`\n", r.Dir)
+	fmt.Fprintf(w, "serves it again: the signing key is kept with the stored faxes.)\n\n")
 	for _, m := range r.Metadata {
 		fmt.Fprintf(w, "  %-22s %s\n", m[0], m[1])
 	}

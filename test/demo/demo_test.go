@@ -86,6 +86,10 @@ func TestDemo(t *testing.T) {
 	prosodyBin := testenv.Program(t, "prosody")
 	bin := buildBinaries(t)
 	out := filepath.Join(t.TempDir(), "demo")
+	// make demo's earlier steps export these; they must not reach the
+	// demo's rayofaxd, whose configuration file says otherwise.
+	t.Setenv("RAYOFAX_STATE_DIR", filepath.Join(t.TempDir(), "elsewhere"))
+	t.Setenv("RAYOFAX_HTTP_LISTEN", "127.0.0.1:0")
 	var buf lockedBuffer
 	res, err := Run(context.Background(), Config{Bin: bin, Out: out, Prosody: prosodyBin, Stdout: &buf})
 	t.Logf("demo output:\n%s", buf.String())
@@ -170,6 +174,40 @@ func TestDemoInterrupted(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "rayofaxd   stopped") {
 		t.Error("rayofaxd was not stopped")
+	}
+}
+
+// TestResetDir: the demo empties only its own output directories.
+func TestResetDir(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(other, "precious.txt")
+	if err := os.WriteFile(keep, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := resetDir(other); err == nil {
+		t.Error("resetDir emptied a directory the demo did not make")
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("file lost: %v", err)
+	}
+	mine := filepath.Join(dir, "mine")
+	for i := 0; i < 2; i++ {
+		if err := resetDir(mine); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		if err := os.WriteFile(filepath.Join(mine, "old.log"), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := resetDir(mine); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(mine, "old.log")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("old output kept: %v", err)
 	}
 }
 

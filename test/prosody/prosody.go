@@ -219,6 +219,7 @@ func (b *syncBuffer) String() string {
 func (s *Server) start() error {
 	cmd := exec.Command(s.bin, "--config", s.cfg, "-F")
 	cmd.Dir = s.Dir
+	setDeathSignal(cmd)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

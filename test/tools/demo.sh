@@ -99,8 +99,14 @@ grep -q 'msg="rayofaxd: ready"' "$out/rayofaxd.log" || { cat "$out/rayofaxd.log"
 addr=$(sed -n 's/.*msg="rayofaxd: http listening" addr=\([^ ]*\).*/\1/p' "$out/rayofaxd.log" | head -1)
 base=http://$addr
 cut -c1-200 "$out/rayofaxd.log"
-echo "\$ curl $base/healthz: $(curl -fsS "$base/healthz")"
-echo "\$ curl $base/readyz:  $(curl -fsS "$base/readyz")"
+probe() {
+	local r
+	r=$(curl -sS -w '\t%{http_code}' "$1" | tr -d '\n') || true
+	echo "\$ curl $1 -> HTTP ${r##*$'\t'}: ${r%$'\t'*}"
+}
+probe "$base/healthz"
+probe "$base/readyz"
+echo "(not ready: no switch or XMPP server at the default addresses; step 5 starts both)"
 
 # 3. Store the received fax as the daemon stores every fax, fetch it back.
 step "3. store the fax, fetch it from its signed URL"
@@ -127,7 +133,9 @@ wait "$pid" || status=$?
 tail -n 3 "$out/rayofaxd.log" | cut -c1-200
 [ "$status" = 0 ] || fail "rayofaxd exited with status $status"
 
-# 5. The whole stack, with the real binaries.
+# 5. The whole stack, with the real binaries (rayofaxd on its own
+# configuration file: the RAYOFAX_* settings above would override it).
+unset RAYOFAX_STATE_DIR RAYOFAX_HTTP_LISTEN RAYOFAX_LOG_FORMAT
 step "5. the whole stack: prosody + FreeSWITCH simulator + rayofaxd + rayoctl, an inbound fax"
 go build -o "$out/bin/demo" ./test/demo || fail "building test/demo"
 args=(-bin bin -out "$out/stack")
