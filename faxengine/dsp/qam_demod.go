@@ -74,7 +74,7 @@ func NewDemod(cfg DemodConfig) *Demod {
 		half:      sps / 2,
 		delay:     float64(taps-1) / 2,
 		Kp:        0.01, Ki: 0.0002,
-		TimingFloor: BasebandPower(-55),
+		TimingFloor: BasebandPower(-65),
 	}
 	g := float64(taps-1) / 2
 	for p := 0; p < interpPhases; p++ {

@@ -182,3 +182,27 @@ func TestLongTransmission(t *testing.T) {
 		t.Errorf("%d errors in %d bits (status %v)", errs, n, s.status)
 	}
 }
+
+// Training over combinations of level, carrier offset, clock offset and
+// where the signal starts, at 28 dB SNR: every one must be received exactly.
+func TestTrainingSweep(t *testing.T) {
+	for _, rate := range []int{9600, 7200} {
+		for _, g := range []float64{-33, -10, 7} {
+			for _, f := range []float64{-10, 10} {
+				for _, lead := range []int{0, 1234} {
+					for _, ppm := range []float64{-100, 100} {
+						sig := append(make([]int16, lead), transmit(t, Config{Rate: rate}, 3000)...)
+						line := linesim.Config{GainDB: g, NoiseDBm0: -10 + g - 28, FreqOffsetHz: f, ClockPPM: ppm, Seed: uint64(lead + 1)}
+						rxs := linesim.New(line).Process(nil, append(sig, make([]int16, 800)...))
+						var s sink
+						rx, _ := NewReceiver(Config{Rate: rate}, &s)
+						rx.Process(rxs)
+						if _, errs, _ := align(t, s.bits, 3000); errs != 0 {
+							t.Errorf("%d %+v lead %d: %d errors, status %v", rate, line, lead, errs, s.status)
+						}
+					}
+				}
+			}
+		}
+	}
+}
