@@ -8,10 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rayofax/rayofax/faxengine"
+	"github.com/rayofax/rayofax/faxengine/raster"
+	"github.com/rayofax/rayofax/faxengine/t30"
 	"github.com/rayofax/rayofax/faxengine/tiff"
 	"github.com/rayofax/rayofax/test/fsim"
 	"github.com/rayofax/rayofax/test/testenv"
@@ -247,4 +250,107 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	CleanBinaries()
 	os.Exit(code)
+}
+
+// TestCPAStopAndHangup: CPA hears the caller's CNG, a receivefax follows on
+// the same stream; a second call's fax is stopped mid-page, a third's far
+// end hangs up after a page: each completion says so and keeps the pages.
+func TestCPAStopAndHangup(t *testing.T) {
+	e := Start(t, Options{})
+	app := e.Login("app", "apppass")
+	doc := Testdata(t, "chart-std-g3.tif")
+
+	type farEnd struct {
+		fax       *faxengine.Fax
+		firstPage chan struct{}
+	}
+	newFar := func() farEnd {
+		fe := farEnd{firstPage: make(chan struct{})}
+		var once sync.Once
+		var err error
+		fe.fax, err = faxengine.NewSender(doc, faxengine.Options{Caller: true, OnEvent: func(ev t30.Event) {
+			if ev.Kind == t30.EventPage {
+				once.Do(func() { close(fe.firstPage) })
+			}
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fe
+	}
+	answer := func(fe farEnd) (string, *fsim.Channel) {
+		ch := e.Switch.NewInboundCall(fsim.CallOptions{Peer: FaxPeer(fe.fax)})
+		call := NextEvent(t, app, 20*time.Second).From.String()
+		if _, err := Command(t, app, call, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+			t.Fatal(err)
+		}
+		return call, ch
+	}
+	waitPage := func(fe farEnd) {
+		select {
+		case <-fe.firstPage:
+		case <-time.After(4 * time.Minute):
+			t.Fatal("no page arrived")
+		}
+	}
+
+	// CPA, then stop after the first page.
+	fe := newFar()
+	call, _ := answer(fe)
+	ref, err := Command(t, app, call, `<input xmlns='urn:xmpp:rayo:input:1' mode='cpa'><grammar url='urn:xmpp:rayo:cpa:fax-cng:1'/></input>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := Completion(t, app, ref, 30*time.Second)
+	if done.Children[0].Name.Local != "signal" {
+		t.Fatalf("CPA completion %s", done)
+	}
+	ref, err = Command(t, app, call, `<receivefax xmlns='urn:xmpp:rayo:fax:1'/>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPage(fe)
+	uri, _ := ref.Attribute("uri")
+	if _, err := Command(t, app, strings.TrimPrefix(uri, "xmpp:"), `<stop xmlns='urn:xmpp:rayo:ext:1'/>`); err != nil {
+		t.Fatal(err)
+	}
+	done = Completion(t, app, ref, time.Minute)
+	if done.Children[0].Name.Local != "stop" {
+		t.Fatalf("completion %s, want stop", done)
+	}
+	FaxURL(t, done) // the page received before the stop is kept
+
+	// The far end hangs up after the first page: hangup, with that page.
+	fe = newFar()
+	call, ch := answer(fe)
+	ref, err = Command(t, app, call, `<receivefax xmlns='urn:xmpp:rayo:fax:1'/>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPage(fe)
+	ch.Hangup("NORMAL_CLEARING")
+	done = Completion(t, app, ref, time.Minute)
+	if done.Children[0].Name.Local != "hangup" {
+		t.Fatalf("completion %s, want hangup", done)
+	}
+	want, err := faxengine.LoadDocument(doc, faxengine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Download(t, FaxURL(t, done))
+	f, err := tiff.Open(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.NumPages() < 1 {
+		t.Fatal("the partial fax has no page")
+	}
+	img, err := f.DecodeBitmap(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !raster.Equal(img, want[0]) {
+		t.Error("the first page of the partial fax differs from the page sent")
+	}
 }

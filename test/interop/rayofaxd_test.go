@@ -110,3 +110,38 @@ func TestRayofaxdSendsToSpandsp(t *testing.T) {
 	}
 	e2e.SamePages(t, out, want)
 }
+
+// With 1 % of the datagrams lost in each direction (a 20 ms hole every two
+// seconds on average), rayofaxd still receives spandsp's fax intact with
+// ECM: the T.30 retries and ECM retransmissions carry it through.
+func TestRayofaxdReceivesFromSpandspWithLoss(t *testing.T) {
+	doc := filepath.Join(testenv.SharedDir(t), "testdata", "chart-p1-fine-g3.tif")
+	e := e2e.Start(t, e2e.Options{})
+	e.Switch.SetUDPImpairment(0.01, 0)
+	app := e.Login("app", "apppass")
+	far, err := NewSpanFax(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	far.SetTxFile(doc)
+	far.SetECM(true)
+	e.Switch.NewInboundCall(fsim.CallOptions{Peer: far})
+	call := e2e.NextEvent(t, app, 20*time.Second).From.String()
+	if _, err := e2e.Command(t, app, call, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := e2e.Command(t, app, call, `<receivefax xmlns='urn:xmpp:rayo:fax:1'/>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := e2e.Completion(t, app, ref, 8*time.Minute)
+	if done.Children[0].Name.Local != "finish" {
+		t.Fatalf("completion %s; spandsp: %v", done, far.Result())
+	}
+	want, err := faxengine.LoadDocument(doc, faxengine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e.SamePages(t, e2e.Download(t, e2e.FaxURL(t, done)), want)
+}
