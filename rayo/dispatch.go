@@ -158,8 +158,8 @@ func (s *Server) handleGet(st stanza) {
 	case q.Name.Space == nsDiscoInfo && q.Name.Local == "query":
 		res := wire.New(nsDiscoInfo, "query")
 		if node, ok := q.Attribute("node"); ok {
-			res.Attr = append(res.Attr, q.Attr...)
-			_ = node
+			// Entity capabilities queries name a node; the answer echoes it.
+			res = wire.New(nsDiscoInfo, "query", "node", node)
 		}
 		res.Append(wire.New(nsDiscoInfo, "identity", "category", "component", "type", "generic", "name", "rayofax"))
 		for _, f := range append([]string{nsDiscoInfo}, wire.Features...) {
