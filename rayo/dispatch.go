@@ -204,7 +204,7 @@ func (s *Server) replyError(st stanza, payload *wire.Element, e *wire.Error) {
 func (s *Server) replyStanzaError(st stanza, e *wire.Error) {
 	m := wire.New("", st.el.Name.Local, "type", "error", "from", st.to.String(), "to", st.from.String())
 	if st.id != "" {
-		m.Attr = append(m.Attr, wire.New("", "x", "id", st.id).Attr...)
+		m.SetAttr("id", st.id)
 	}
 	m.Append(e.Element())
 	s.enqueue(m)
@@ -214,7 +214,7 @@ func (s *Server) replyStanzaError(st stanza, e *wire.Error) {
 func (s *Server) presence(from, to jid.JID, typ string, payload ...*wire.Element) {
 	p := wire.New("", "presence", "from", from.String(), "to", to.String())
 	if typ != "" {
-		p.Attr = append(p.Attr, wire.New("", "x", "type", typ).Attr...)
+		p.SetAttr("type", typ)
 	}
 	p.Append(payload...)
 	s.enqueue(p)

@@ -285,7 +285,7 @@ func (r *runner) sendfax(ctx context.Context, call string, urls []string) error 
 		d := wire.New(wire.NSFax, "document", "url", u)
 		for _, a := range [][2]string{{"identity", r.o.ident}, {"header", r.o.header}, {"pages", r.o.pages}} {
 			if a[1] != "" {
-				d.Attr = append(d.Attr, wire.New("", "x", a[0], a[1]).Attr...)
+				d.SetAttr(a[0], a[1])
 			}
 		}
 		sf.Append(d)
@@ -328,7 +328,7 @@ func (r *runner) complete(ctx context.Context, ref *wire.Element) error {
 func (r *runner) dial(ctx context.Context, to string) error {
 	d := wire.New(wire.NSRayo, "dial", "to", to)
 	if r.o.from != "" {
-		d.Attr = append(d.Attr, wire.New("", "x", "from", r.o.from).Attr...)
+		d.SetAttr("from", r.o.from)
 	}
 	ref, err := r.command(ctx, r.o.service, d)
 	if err != nil {

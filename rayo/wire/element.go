@@ -210,3 +210,15 @@ func (e *Element) Append(children ...*Element) *Element {
 	e.Children = append(e.Children, children...)
 	return e
 }
+
+// SetAttr sets the un-namespaced attribute name to value and returns e.
+func (e *Element) SetAttr(name, value string) *Element {
+	for i, a := range e.Attr {
+		if a.Name.Space == "" && a.Name.Local == name {
+			e.Attr[i].Value = value
+			return e
+		}
+	}
+	e.Attr = append(e.Attr, xml.Attr{Name: xml.Name{Local: name}, Value: value})
+	return e
+}
