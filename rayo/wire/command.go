@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/rayofax/rayofax/faxengine/page"
 )
 
 // Header is a Rayo <header name value/>; repeated names form an ordered list.
@@ -67,10 +69,10 @@ type ReceiveFax struct{}
 // Document is one document of a sendfax command.
 type Document struct {
 	URL      string
-	Identity string // E.164 number the fax appears to come from, or ""
-	Header   string // header line text, or ""
-	Pages    []PageRange
-	PagesRaw string // the pages attribute as given
+	Identity string      // E.164 number the fax appears to come from, or ""
+	Header   string      // header line text, or ""
+	Pages    page.Ranges // nil for all pages
+	PagesRaw string      // the pages attribute as given
 }
 
 // SendFax sends one or more documents as one fax.
@@ -433,7 +435,7 @@ func parseDocument(el *Element, n int) (Document, error) {
 		d.Header = v
 	}
 	if v, ok := el.Attribute("pages"); ok {
-		pr, err := ParsePages(v)
+		pr, err := page.ParseRanges(v)
 		if err != nil {
 			return d, badRequest("document %d: %v", n, err)
 		}
@@ -453,55 +455,6 @@ func validIdentity(v string) bool {
 		}
 	}
 	return true
-}
-
-// PageRange is an inclusive, one-based range of pages.
-type PageRange struct{ First, Last int }
-
-// ParsePages parses the sendfax pages syntax: M[-N] items separated by
-// commas, one-based, M <= N. The whole string must match: "1-4,5,7-9" is
-// three ranges, and "1-4,x" is an error, not "1-4".
-func ParsePages(s string) ([]PageRange, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, fmt.Errorf("pages %q is empty", s)
-	}
-	var out []PageRange
-	for _, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		first, last, isRange := strings.Cut(item, "-")
-		a, err := pageNumber(first)
-		if err != nil {
-			return nil, fmt.Errorf("pages %q: %q: %w", s, item, err)
-		}
-		b := a
-		if isRange {
-			if b, err = pageNumber(last); err != nil {
-				return nil, fmt.Errorf("pages %q: %q: %w", s, item, err)
-			}
-			if b < a {
-				return nil, fmt.Errorf("pages %q: range %q runs backwards", s, item)
-			}
-		}
-		out = append(out, PageRange{a, b})
-	}
-	return out, nil
-}
-
-func pageNumber(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, fmt.Errorf("missing page number")
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, fmt.Errorf("%q is not a page number", s)
-		}
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 100000 {
-		return 0, fmt.Errorf("page %q out of range (1-100000)", s)
-	}
-	return n, nil
 }
 
 // inputDefaults are the input attributes of XEP-0327 with their defaults: a

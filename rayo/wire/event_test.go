@@ -54,6 +54,6 @@ func ExampleParseCommand() {
 	_, err = ParseCommand(&Element{Name: el.Name, Attr: nil})
 	fmt.Println("refused:", err)
 	// Output:
-	// https://docs.example.com/invoice.tif [{1 2} {4 4}]
+	// https://docs.example.com/invoice.tif 1-2,4
 	// refused: bad-request: <sendfax/> needs at least one <document url='...'/>
 }
