@@ -32,11 +32,14 @@ func rect(t, half float64) float64 {
 // in 40 samples, exactly.
 const carrierPeriod = 40
 
-var carrierCos, carrierSin [carrierPeriod]float64
+// carrierCos and carrierSin are set by variable initialisation, which
+// precedes every init function that uses them.
+var carrierCos, carrierSin = carrierTables()
 
-func init() {
-	for n := range carrierCos {
+func carrierTables() (cos, sin [carrierPeriod]float64) {
+	for n := range cos {
 		s, c := math.Sincos(2 * math.Pi * CarrierHz * float64(n) / 8000)
-		carrierCos[n], carrierSin[n] = c, s
+		cos[n], sin[n] = c, s
 	}
+	return cos, sin
 }

@@ -23,7 +23,7 @@ type TxConfig struct {
 // so each output sample uses one of ten phases of the filter.
 const (
 	txBeta   = 0.35
-	txSpan   = 9
+	txSpan   = 9 // Fill's filter sum is written out for 9 taps
 	txPhases = 10
 )
 
@@ -43,7 +43,22 @@ func init() {
 		}
 	}
 	txPulsePower /= txPhases
+	// The filter phase before sample m is 3(m+1) mod 10 and the carrier
+	// repeats every 40 samples, so both together repeat every 40 samples:
+	// fold the carrier into the taps.
+	for m := 0; m < carrierPeriod; m++ {
+		p := 3 * (m + 1) % txPhases
+		for j := 0; j < txSpan; j++ {
+			txMod[m][0][j] = txFilter[p][j] * carrierCos[m]
+			txMod[m][1][j] = -txFilter[p][j] * carrierSin[m]
+		}
+	}
 }
+
+// txMod[m] holds, for sample m modulo 40 of a transmission, the taps that
+// take the symbols' real and imaginary parts straight to the line signal:
+// pulse shaping and modulation in one.
+var txMod [carrierPeriod][2][txSpan]float64
 
 // Transmitter states.
 const (
@@ -79,7 +94,7 @@ type Transmitter struct {
 	hist  [2 * txSpan]complex128
 	hpos  int
 	phase int // in tenths of a symbol since the newest symbol
-	n     int // samples sent, for the carrier
+	n     int // samples sent, modulo carrierPeriod, for the carrier
 }
 
 // NewTransmitter returns a transmitter for cfg that takes its data from src,
@@ -156,30 +171,36 @@ func (t *Transmitter) Fill(dst []int16) int {
 			t.hist[t.hpos] = p
 			t.hist[t.hpos+txSpan] = p
 		}
-		// Pulse shaping at baseband, then onto the carrier.
-		h := &txFilter[t.phase]
-		var re, im float64
-		for j, p := range (*[txSpan]complex128)(t.hist[t.hpos : t.hpos+txSpan]) {
-			re += h[j] * real(p)
-			im += h[j] * imag(p)
+		// Pulse shaping and modulation.
+		g := &txMod[t.n]
+		if t.n++; t.n == carrierPeriod {
+			t.n = 0
 		}
-		c := t.n % carrierPeriod
-		t.n = c + 1
-		v := (re*carrierCos[c] - im*carrierSin[c]) * t.gain
-		dst[i] = sat16(v)
+		h := (*[txSpan]complex128)(t.hist[t.hpos : t.hpos+txSpan])
+		a, b := &g[0], &g[1]
+		// Written out, in four independent sums: a single chain of 17
+		// additions is bound by their latency, not by the arithmetic.
+		v0 := a[0]*real(h[0]) + b[0]*imag(h[0]) + a[4]*real(h[4]) + b[4]*imag(h[4])
+		v1 := a[1]*real(h[1]) + b[1]*imag(h[1]) + a[5]*real(h[5]) + b[5]*imag(h[5])
+		v2 := a[2]*real(h[2]) + b[2]*imag(h[2]) + a[6]*real(h[6]) + b[6]*imag(h[6])
+		v3 := a[3]*real(h[3]) + b[3]*imag(h[3]) + a[7]*real(h[7]) + b[7]*imag(h[7])
+		v := (v0 + v1) + (v2 + v3) + a[8]*real(h[8]) + b[8]*imag(h[8])
+		dst[i] = sat16(v * t.gain)
 	}
 	return len(dst)
 }
 
+// sat16 rounds v to the nearest sample value (halves to even), saturating
+// at full scale. Adding 1.5·2^52 leaves round(v) in the low bits of the
+// sum: no data-dependent branch, unlike rounding by sign.
 func sat16(v float64) int16 {
-	v = math.Round(v)
-	if v > 32767 {
+	if v >= 32767 {
 		return 32767
 	}
-	if v < -32768 {
+	if v <= -32768 {
 		return -32768
 	}
-	return int16(v)
+	return int16(int32(math.Float64bits(v + 0x1.8p52)))
 }
 
 // next moves to state s when count symbols of the current one are sent.

@@ -61,3 +61,14 @@ func TestTransmitAllocs(t *testing.T) {
 		t.Errorf("%v allocations per Fill", a)
 	}
 }
+
+func TestSat16(t *testing.T) {
+	for _, c := range []struct {
+		in   float64
+		want int16
+	}{{0, 0}, {0.4, 0}, {0.5, 0}, {1.5, 2}, {-0.5, 0}, {-1.5, -2}, {-0.4, 0}, {1.6, 2}, {-1.6, -2}, {-7.2, -7}, {32766.6, 32767}, {40000, 32767}, {-32767.7, -32768}, {-1e9, -32768}} {
+		if got := sat16(c.in); got != c.want {
+			t.Errorf("sat16(%v) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
