@@ -118,7 +118,7 @@ type Receiver struct {
 	offLevel float64
 	offCount int
 	offNow   float64 // the off level in force
-	level    float64 // mean square when training succeeded
+	level    float64 // mean square of the trained signal
 
 	// front end
 	buf  [2 * rxRing]complex128
@@ -163,8 +163,12 @@ type Receiver struct {
 	num    [8]uint8
 }
 
-// NewReceiver returns a receiver for cfg that delivers to sink.
+// NewReceiver returns a receiver for cfg that delivers to sink (which may
+// be nil until SetBitSink).
 func NewReceiver(cfg RxConfig, sink modem.BitSink) (*Receiver, error) {
+	if sink == nil {
+		sink = discard{}
+	}
 	r := &Receiver{sink: sink}
 	if err := r.Restart(cfg); err != nil {
 		return nil, err
@@ -195,8 +199,18 @@ func (r *Receiver) Restart(cfg RxConfig) error {
 	return nil
 }
 
-// SetBitSink changes where bits and status go.
-func (r *Receiver) SetBitSink(sink modem.BitSink) { r.sink = sink }
+// SetBitSink changes where bits and status go (nil: nowhere).
+func (r *Receiver) SetBitSink(sink modem.BitSink) {
+	if sink == nil {
+		sink = discard{}
+	}
+	r.sink = sink
+}
+
+type discard struct{}
+
+func (discard) PutBit(int)          {}
+func (discard) Status(modem.Status) {}
 
 func msLevel(dbm0 float64) float64 {
 	a := dsp.RMS(dbm0)
