@@ -63,12 +63,16 @@ bench:
 fuzz:
 	@FUZZTIME=$(FUZZTIME) bash test/tools/fuzz.sh
 
-# Load test: ramp concurrent fax calls through the whole stack until one
-# fails or misses a frame deadline (test/load; report and CPU profiles in
-# test/tools/out/loadtest/). LOADTEST_STEPS=20,50,100 picks the steps.
+# Load test: ramp concurrent fax calls through the whole stack until they
+# fail or miss frame deadlines (test/load; report and CPU profiles in
+# test/tools/out/loadtest/). LOADTEST_STEPS=20,50,100 picks the steps;
+# the rayofaxd binary is under test (LOADTEST_DAEMON= runs eslbridge and
+# rayo in the test process instead, so the CPU profiles cover them).
+LOADTEST_DAEMON ?= 1
 loadtest:
 	@mkdir -p test/tools/out/loadtest
 	RAYOFAX_REQUIRE_TOOLS=1 RAYOFAX_LOADTEST=1 RAYOFAX_LOADTEST_STEPS=$(LOADTEST_STEPS) \
+	RAYOFAX_LOADTEST_DAEMON=$(LOADTEST_DAEMON) \
 	RAYOFAX_LOADTEST_REPORT=$(CURDIR)/test/tools/out/loadtest/report.txt \
 	RAYOFAX_LOADTEST_PROFILE=$(CURDIR)/test/tools/out/loadtest/cpu.pprof \
 	$(GO) test -count=1 -run TestLoadRamp -timeout 90m -v ./test/load/

@@ -46,6 +46,11 @@ type step struct {
 	Dial      durations  // <dial/> → ref
 	Completed durations  // fax component start → <complete/>
 	Load1     float64    // the host's 1-minute load average at the end
+
+	// The rayofaxd process alone, when the stack runs the binary.
+	Daemon                       bool
+	DaemonCPU                    time.Duration
+	DaemonRSSBase, DaemonRSSPeak int64
 }
 
 // missed reports whether frames missed their deadline on the switch side
@@ -65,6 +70,11 @@ func (s *step) String() string {
 		fmt.Fprintf(&b, "\n  CPU %v for %v of calls: %.2f%% of a core per call (whole stack: both terminals, simulator, bridge, Rayo), %.2f cores busy on average",
 			s.CPU.Round(time.Millisecond), s.CallTime.Round(time.Second),
 			100*s.CPU.Seconds()/s.CallTime.Seconds(), s.CPU.Seconds()/s.Wall.Seconds())
+	}
+	if s.Daemon && s.CallTime > 0 {
+		fmt.Fprintf(&b, "\n  rayofaxd alone: CPU %v: %.3f%% of a core per active call; RSS %.1f -> %.1f MiB (%.0f KiB per call)",
+			s.DaemonCPU.Round(time.Millisecond), 100*s.DaemonCPU.Seconds()/s.CallTime.Seconds(),
+			mib(s.DaemonRSSBase), mib(s.DaemonRSSPeak), float64(s.DaemonRSSPeak-s.DaemonRSSBase)/1024/float64(s.N))
 	}
 	if s.N > 0 {
 		fmt.Fprintf(&b, "\n  memory: RSS %.1f -> %.1f MiB (%.0f KiB per call), heap in use %.1f -> %.1f MiB (%.0f KiB per call)",
@@ -106,6 +116,14 @@ func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 	s.HeapBase = ms.HeapInuse
 	slips0 := st.sw.ClockSlips()
 	cpu0 := cpuTime()
+	pid := 0
+	if st.daemon != nil {
+		pid = st.daemon.Process.Pid
+		s.Daemon = true
+		s.DaemonRSSBase = rssOf(pid)
+	}
+	dcpu0 := cpuOf(pid)
+	var daemonPeak atomic.Int64
 
 	// Sample memory while the calls run.
 	stopSampling := make(chan struct{})
@@ -137,6 +155,11 @@ func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 			}
 			if r := rss(); r > rssPeak.Load() {
 				rssPeak.Store(r)
+			}
+			if pid > 0 {
+				if r := rssOf(pid); r > daemonPeak.Load() {
+					daemonPeak.Store(r)
+				}
 			}
 			var m runtime.MemStats
 			runtime.ReadMemStats(&m)
@@ -187,6 +210,10 @@ func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 	wg.Wait()
 	s.Wall = time.Since(start)
 	s.CPU = cpuTime() - cpu0
+	if pid > 0 {
+		s.DaemonCPU = cpuOf(pid) - dcpu0
+		s.DaemonRSSPeak = max(daemonPeak.Load(), s.DaemonRSSBase)
+	}
 	close(stopSampling)
 	sampler.Wait()
 	s.CallTime = callTime
@@ -196,7 +223,7 @@ func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 	s.Load1 = loadAverage()
 	// Let the bridge release the last calls before the next step.
 	deadline := time.Now().Add(30 * time.Second)
-	for len(st.bridge.Calls()) > 0 && time.Now().Before(deadline) {
+	for st.bridge != nil && len(st.bridge.Calls()) > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return s
@@ -361,8 +388,38 @@ func cpuTime() time.Duration {
 }
 
 // rss is the process's resident set size (Linux), or 0.
-func rss() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+func rss() int64 { return rssOf(0) }
+
+// cpuOf is the user + system CPU time of process pid (Linux), or 0.
+func cpuOf(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b)[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// rssOf is the resident set size of process pid (0: this one), or 0.
+func rssOf(pid int) int64 {
+	name := "/proc/self/status"
+	if pid > 0 {
+		name = fmt.Sprintf("/proc/%d/status", pid)
+	}
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return 0
 	}

@@ -14,6 +14,9 @@
 // (RAYOFAX_LOADTEST=1), ramps the number of concurrent calls until a fax
 // fails or a frame deadline is missed, and reports the largest clean step
 // with CPU and memory per call, frame processing times and Rayo command
-// latencies; RAYOFAX_LOADTEST_PROFILE=FILE writes a CPU profile of the
-// largest step.
+// latencies; RAYOFAX_LOADTEST_PROFILE=FILE writes CPU and heap profiles of
+// each step. With RAYOFAX_LOADTEST_DAEMON=1 (the make target's default) the
+// daemon under test is the rayofaxd binary, whose own CPU time and RSS are
+// reported; otherwise eslbridge and rayo run in the test process, as in
+// TestLoadSmall, and the profiles cover them.
 package load

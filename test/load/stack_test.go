@@ -5,13 +5,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,6 +52,11 @@ type stack struct {
 	// stalls the simulator's clock for all calls.
 	syncPeers bool
 
+	// daemon is the rayofaxd process under test when the stack runs the
+	// real binary (RAYOFAX_LOADTEST_DAEMON=1); nil when eslbridge and rayo
+	// run in the test process.
+	daemon *exec.Cmd
+
 	dialMu    sync.Mutex
 	dialPeers map[string]fsim.Peer // by dial string
 }
@@ -80,8 +88,6 @@ func newStack(t testing.TB) *stack {
 	}
 	t.Cleanup(func() { logFile.Close() })
 	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 
 	mux := http.NewServeMux()
 	files := httptest.NewServer(mux)
@@ -105,10 +111,39 @@ func newStack(t testing.TB) *stack {
 		t.Fatal(err)
 	}
 
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if os.Getenv("RAYOFAX_LOADTEST_DAEMON") != "" {
+		st.startDaemon(wctx)
+	} else {
+		st.startInProcess(ctx, wctx, log, spool, fetcher)
+	}
+	c, err := client.Dial(wctx, client.Options{Addr: st.xmpp.C2SAddr, JID: "app@" + st.xmpp.Host + "/load", Password: "apppass"})
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Available(wctx, st.service); err != nil {
+		t.Fatal(err)
+	}
+	st.waitAvailable(wctx, c)
+	st.app = c
+	st.router = newRouter()
+	go st.router.run(c.Events())
+	return st
+}
+
+// startInProcess wires eslbridge and the Rayo server in the test process,
+// as rayofaxd does.
+func (st *stack) startInProcess(ctx, wctx context.Context, log *slog.Logger, spool *storage.Spool, fetcher *fetch.Fetcher) {
+	t := st.t
 	var srv *rayo.Server
+	var err error
 	ready := make(chan struct{})
 	st.bridge, err = eslbridge.New(eslbridge.Config{
-		Addr: sw.Addr(), Password: "ClueCon", MediaIP: "127.0.0.1", PortMin: 50000, PortMax: 51999,
+		Addr: st.sw.Addr(), Password: "ClueCon", MediaIP: "127.0.0.1", PortMin: 50000, PortMax: 51999,
 		OnOffer: func(c *eslbridge.Call) { <-ready; srv.Offer(c) },
 		Logger:  log,
 	})
@@ -128,8 +163,6 @@ func newStack(t testing.TB) *stack {
 	close(ready)
 	st.rayo = srv
 	go srv.Run(ctx)
-	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
-	defer wcancel()
 	if err := st.bridge.WaitConnected(wctx); err != nil {
 		t.Fatal(err)
 	}
@@ -139,24 +172,114 @@ func newStack(t testing.TB) *stack {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	c, err := client.Dial(wctx, client.Options{Addr: st.xmpp.C2SAddr, JID: "app@" + st.xmpp.Host + "/load", Password: "apppass"})
-	if err != nil {
-		t.Fatalf("login: %v", err)
+}
+
+// waitAvailable waits until the service knows the client is available.
+func (st *stack) waitAvailable(ctx context.Context, c *client.Client) {
+	t := st.t
+	if st.rayo != nil {
+		for !slices.Contains(st.rayo.AvailableClients(), c.JID().String()) {
+			if ctx.Err() != nil {
+				t.Fatalf("the service never saw %s available", c.JID())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return
 	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.Available(wctx, st.service); err != nil {
+	// The daemon learns of the client asynchronously; a disco round trip
+	// through the same server orders us after the presence.
+	for {
+		_, err := c.Raw(ctx, st.service, "get", wire.New("http://jabber.org/protocol/disco#info", "query"))
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the Rayo service does not answer: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startDaemon builds and starts the rayofaxd binary against the simulator
+// and Prosody, and waits until /readyz says it is connected to both.
+func (st *stack) startDaemon(ctx context.Context) {
+	t := st.t
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rayofaxd")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/rayofax/rayofax/cmd/rayofaxd").CombinedOutput(); err != nil {
+		t.Fatalf("go build rayofaxd: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	for !slices.Contains(srv.AvailableClients(), c.JID().String()) {
-		if wctx.Err() != nil {
-			t.Fatalf("the service never saw %s available", c.JID())
-		}
-		time.Sleep(5 * time.Millisecond)
+	httpAddr := ln.Addr().String()
+	ln.Close()
+	cfg := fmt.Sprintf(`state_dir: %s
+esl:
+  address: %s
+  password: ClueCon
+audio:
+  bind_address: 127.0.0.1
+  port_min: 50000
+  port_max: 51999
+xmpp:
+  server: %s
+  domain: %s
+  secret: %s
+  clients: [app@%s]
+  dial_template: "loopback/{to}"
+fetch:
+  allowed_networks: [127.0.0.1/32]
+http:
+  listen: %s
+log:
+  level: info
+`, filepath.Join(dir, "state"), st.sw.Addr(), st.xmpp.ComponentAddr, st.xmpp.ComponentDomain, st.xmpp.Secret, st.xmpp.Host, httpAddr)
+	cfgPath := filepath.Join(dir, "rayofax.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	st.app = c
-	st.router = newRouter()
-	go st.router.run(c.Events())
-	return st
+	st.logPath = filepath.Join(dir, "rayofaxd.log")
+	logf, err := os.Create(st.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--config", cfgPath)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	st.daemon = cmd
+	for {
+		select {
+		case <-exited:
+			t.Fatal("rayofaxd exited at start:\n" + strings.Join(st.logLines("", 50), "\n"))
+		default:
+		}
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatal("rayofaxd not ready:\n" + strings.Join(st.logLines("", 50), "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // dial is the simulator's originate hook: the far end registered for the
