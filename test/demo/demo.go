@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"go/build"
+
 	"github.com/rayofax/rayofax/faxengine"
 	"github.com/rayofax/rayofax/faxengine/raster"
 	"github.com/rayofax/rayofax/faxengine/t30"
@@ -31,12 +33,16 @@ import (
 
 // Config says where the demo finds its programs and puts its files.
 type Config struct {
-	Bin     string        // directory holding rayofaxd and rayoctl
-	Out     string        // output directory (emptied first)
-	Doc     string        // TIFF the far end sends; "" draws a page
-	Prosody string        // prosody program; "" for prosody on $PATH
-	Timeout time.Duration // for the whole run; 3 minutes when zero
-	Stdout  io.Writer     // progress and summary; io.Discard when nil
+	Bin     string // directory holding rayofaxd and rayoctl
+	Out     string // output directory (emptied first)
+	Doc     string // TIFF the far end sends; "" draws a page
+	Prosody string // prosody program; "" for prosody on $PATH
+	// S3 stores the faxes on versitygw, an S3 server started on loopback,
+	// instead of local files; the URL is then a presigned S3 URL.
+	S3        bool
+	Versitygw string        // versitygw program; "" for $PATH, then $GOPATH/bin
+	Timeout   time.Duration // for the whole run; 3 minutes when zero
+	Stdout    io.Writer     // progress and summary; io.Discard when nil
 }
 
 // Result is what the demo produced.
@@ -51,6 +57,7 @@ type Result struct {
 	// <metadata name value/> pairs, in order.
 	Complete string
 	Metadata [][2]string
+	S3       bool // stored on versitygw
 }
 
 // The Rayo client account and the numbers of the simulated call.
@@ -119,7 +126,7 @@ func (d *demo) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	d.dir = dir
-	res := &Result{Dir: dir}
+	res := &Result{Dir: dir, S3: d.c.S3}
 	if err := resetDir(dir); err != nil {
 		return nil, err
 	}
@@ -160,8 +167,16 @@ func (d *demo) run(ctx context.Context) (*Result, error) {
 	d.onStop(func() { sw.Close() })
 	d.say("switch", "FreeSWITCH simulator: event socket on %s, unicast UDP audio", sw.Addr())
 
+	// The storage.
+	storageCfg := "storage:\n  backend: local\n"
+	if d.c.S3 {
+		if storageCfg, err = d.startS3(ctx); err != nil {
+			return res, err
+		}
+	}
+
 	// The daemon.
-	base, err := d.startDaemon(ctx, daemonBin, xmpp, sw)
+	base, err := d.startDaemon(ctx, daemonBin, xmpp, sw, storageCfg)
 	if err != nil {
 		return res, err
 	}
@@ -314,7 +329,7 @@ func docName(doc string) string {
 // startDaemon writes rayofaxd's configuration, starts it and waits until
 // /readyz says it reaches the switch and the XMPP server. It returns the
 // HTTP base URL.
-func (d *demo) startDaemon(ctx context.Context, bin string, xmpp *prosody.Server, sw *fsim.Server) (string, error) {
+func (d *demo) startDaemon(ctx context.Context, bin string, xmpp *prosody.Server, sw *fsim.Server, storageCfg string) (string, error) {
 	httpPort, err := freePort()
 	if err != nil {
 		return "", err
@@ -342,9 +357,7 @@ xmpp:
   reconnect_max: 2s
 fax:
   ident: %q
-storage:
-  backend: local
-http:
+%shttp:
   listen: 127.0.0.1:%d
 log:
   level: info
@@ -352,7 +365,7 @@ log:
 shutdown:
   grace_period: 5s
 `, d.path("state"), sw.Addr(), audioMin, audioMin+99, xmpp.ComponentAddr, xmpp.ComponentDomain,
-		xmpp.Secret, user, xmpp.Host, localIdent, httpPort)
+		xmpp.Secret, user, xmpp.Host, localIdent, storageCfg, httpPort)
 	cfgPath := d.path("rayofax.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return "", err
@@ -406,7 +419,11 @@ shutdown:
 		b, err := httpGet(ctx, base+"/readyz")
 		if err == nil {
 			d.say("rayofaxd", "ready (pid %d), /readyz: %s", cmd.Process.Pid, strings.TrimSpace(firstLine(string(b))))
-			d.say("rayofaxd", "config %s, faxes stored locally, served at %s/files/...", cfgPath, base)
+			where := "stored locally, served at " + base + "/files/..."
+			if d.c.S3 {
+				where = "stored on S3 (versitygw), presigned URLs"
+			}
+			d.say("rayofaxd", "config %s, faxes %s", cfgPath, where)
 			return base, nil
 		}
 		last = err.Error()
@@ -415,6 +432,91 @@ shutdown:
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// startS3 starts versitygw on a free loopback port, serving a directory of
+// the demo's, and returns rayofaxd's storage configuration for it.
+func (d *demo) startS3(ctx context.Context) (string, error) {
+	bin := d.c.Versitygw
+	if bin == "" {
+		if p, err := exec.LookPath("versitygw"); err == nil {
+			bin = p
+		} else {
+			bin = filepath.Join(build.Default.GOPATH, "bin", "versitygw")
+		}
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("versitygw (S3 server) not found (test/tools/deps.sh installs it): %w", err)
+	}
+	dir := d.path("s3")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	endpoint := fmt.Sprintf("127.0.0.1:%d", port)
+	const access, secret = "rayofaxdemo", "rayofax-demo-secret-key"
+	logf, err := os.Create(d.path("versitygw.log"))
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", endpoint, "--quiet", "posix", dir)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	setDeathSignal(cmd)
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return "", fmt.Errorf("versitygw: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(exited) }()
+	d.onStop(func() {
+		select {
+		case <-exited:
+			return
+		default:
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", endpoint, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			return "", fmt.Errorf("versitygw exited at start (see %s)", d.path("versitygw.log"))
+		case <-ctx.Done():
+			return "", ctx.Err()
+		default:
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("versitygw did not listen on %s within 10 s (see %s)", endpoint, d.path("versitygw.log"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	d.say("s3", "versitygw S3 server on %s, bucket \"faxes\" in %s", endpoint, dir)
+	return fmt.Sprintf(`storage:
+  backend: s3
+  retry_min: 200ms
+  retry_max: 2s
+  s3:
+    endpoint: %s
+    bucket: faxes
+    access_key: %s
+    secret_key: %s
+    tls: false
+    create_bucket: true
+`, endpoint, access, secret), nil
 }
 
 // startRayoctl runs `rayoctl receive`. Its stdout lines come on the first
@@ -656,11 +758,19 @@ func freePort() (int, error) {
 
 // Summary writes what the demo showed, for the operator.
 func Summary(w io.Writer, r *Result) {
+	store := "local storage"
+	if r.S3 {
+		store = "S3 (versitygw)"
+	}
 	fmt.Fprintf(w, "\nAn inbound fax call went through the whole stack: far-end fax machine -> FreeSWITCH\n")
-	fmt.Fprintf(w, "simulator (ESL + unicast UDP audio) -> rayofaxd -> local storage; the Rayo client rayoctl\n")
+	fmt.Fprintf(w, "simulator (ESL + unicast UDP audio) -> rayofaxd -> %s; the Rayo client rayoctl\n", store)
 	fmt.Fprintf(w, "(over prosody) answered it, received the fax and got its URL:\n\n  %s\n\n", r.URL)
-	fmt.Fprintf(w, "(rayofaxd served it until the demo stopped it; `rayofaxd --config %s/rayofax.yaml`\n", r.Dir)
-	fmt.Fprintf(w, "serves it again: the signing key is kept with the stored faxes.)\n\n")
+	if r.S3 {
+		fmt.Fprintf(w, "(a presigned URL of the S3 server, versitygw, which the demo has stopped; its files stay in\n%s/s3.)\n\n", r.Dir)
+	} else {
+		fmt.Fprintf(w, "(rayofaxd served it until the demo stopped it; `rayofaxd --config %s/rayofax.yaml`\n", r.Dir)
+		fmt.Fprintf(w, "serves it again: the signing key is kept with the stored faxes.)\n\n")
+	}
 	for _, m := range r.Metadata {
 		fmt.Fprintf(w, "  %-22s %s\n", m[0], m[1])
 	}

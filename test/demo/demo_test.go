@@ -49,6 +49,10 @@ func buildBinaries(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// make demo's earlier steps export these; they must not reach the
+	// demo's rayofaxd, whose configuration file says otherwise.
+	os.Setenv("RAYOFAX_STATE_DIR", filepath.Join(os.TempDir(), "rayofax-demo-test-elsewhere"))
+	os.Setenv("RAYOFAX_HTTP_LISTEN", "127.0.0.1:0")
 	code := m.Run()
 	if bins.dir != "" {
 		os.RemoveAll(bins.dir)
@@ -81,17 +85,34 @@ func (b *lockedBuffer) String() string {
 }
 
 // TestDemo runs the demo as make demo does, on the page it draws: the fax
-// crosses prosody, the simulator, rayofaxd and rayoctl and arrives intact.
+// crosses prosody, the simulator, rayofaxd and rayoctl and arrives intact,
+// stored on local files (make demo) or on versitygw (-s3). The calls run in
+// real time, so the cases run in parallel.
 func TestDemo(t *testing.T) {
+	for _, s3 := range []bool{false, true} {
+		name := "local"
+		if s3 {
+			name = "s3"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testDemo(t, s3)
+		})
+	}
+}
+
+func testDemo(t *testing.T, s3 bool) {
 	prosodyBin := testenv.Program(t, "prosody")
-	bin := buildBinaries(t)
+	c := Config{Prosody: prosodyBin, S3: s3}
+	if s3 {
+		c.Versitygw = testenv.Program(t, "versitygw")
+	}
+	c.Bin = buildBinaries(t)
 	out := filepath.Join(t.TempDir(), "demo")
-	// make demo's earlier steps export these; they must not reach the
-	// demo's rayofaxd, whose configuration file says otherwise.
-	t.Setenv("RAYOFAX_STATE_DIR", filepath.Join(t.TempDir(), "elsewhere"))
-	t.Setenv("RAYOFAX_HTTP_LISTEN", "127.0.0.1:0")
+	c.Out = out
 	var buf lockedBuffer
-	res, err := Run(context.Background(), Config{Bin: bin, Out: out, Prosody: prosodyBin, Stdout: &buf})
+	c.Stdout = &buf
+	res, err := Run(context.Background(), c)
 	t.Logf("demo output:\n%s", buf.String())
 	if err != nil {
 		logs(t, out)
@@ -100,8 +121,12 @@ func TestDemo(t *testing.T) {
 	if res.Pages != 1 {
 		t.Errorf("%d pages received, want 1", res.Pages)
 	}
-	if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/files/.+\.tif\?expires=\d+&signature=`).MatchString(res.URL) {
-		t.Errorf("fax URL %q is not a signed rayofaxd URL", res.URL)
+	urlRE := regexp.MustCompile(`^http://127\.0\.0\.1:\d+/files/.+\.tif\?expires=\d+&signature=`)
+	if s3 {
+		urlRE = regexp.MustCompile(`^http://127\.0\.0\.1:\d+/faxes/.+\.tif\?X-Amz-Algorithm=AWS4-HMAC-SHA256&.*X-Amz-Signature=`)
+	}
+	if !urlRE.MatchString(res.URL) {
+		t.Errorf("fax URL %q is not a signed URL of the storage", res.URL)
 	}
 	meta := map[string]string{}
 	for _, m := range res.Metadata {
@@ -141,6 +166,7 @@ func TestDemo(t *testing.T) {
 // TestDemoInterrupted: Ctrl-C in the middle of the call stops everything the
 // demo started.
 func TestDemoInterrupted(t *testing.T) {
+	t.Parallel()
 	prosodyBin := testenv.Program(t, "prosody")
 	bin := buildBinaries(t)
 	out := filepath.Join(t.TempDir(), "demo")

@@ -16,7 +16,7 @@
 // page sent, writes a PNG preview of page 1 and stops everything (also on
 // Ctrl-C). Usage:
 //
-//	go run ./test/demo [-bin bin] [-out DIR] [-doc FILE.tif]
+//	go run ./test/demo [-bin bin] [-out DIR] [-doc FILE.tif] [-s3]
 //
 // Exit status: 0 when the fax arrived intact, 1 otherwise, 2 on bad usage.
 package main
@@ -38,6 +38,8 @@ func main() {
 	flag.StringVar(&c.Out, "out", "test/tools/out/demo/stack", "directory for the received fax, its preview, the configuration and the logs")
 	flag.StringVar(&c.Doc, "doc", "", "TIFF document the far end sends (default: a page drawn by the demo)")
 	flag.StringVar(&c.Prosody, "prosody", "", "prosody program (default: prosody on $PATH)")
+	flag.BoolVar(&c.S3, "s3", false, "store faxes on an S3 server (versitygw, started on loopback) instead of local files")
+	flag.StringVar(&c.Versitygw, "versitygw", "", "versitygw program (default: versitygw on $PATH, then $GOPATH/bin)")
 	flag.DurationVar(&c.Timeout, "timeout", 3*time.Minute, "give up after this long")
 	flag.Parse()
 	if flag.NArg() != 0 {
