@@ -42,3 +42,8 @@ VirtualHost "example.com" -- @test virtualhost
 -- The secret must equal xmpp.secret in rayofax.yaml (or RAYOFAX_XMPP_SECRET).
 Component "rayo.example.com" -- @test component
 	component_secret = "change-me" -- @test component_secret
+
+-- Several rayofaxd instances (one beside each FreeSWITCH): give each its own
+-- component domain, e.g. rayo1.example.com and rayo2.example.com, each with
+-- its own secret, so that commands for a call reach the instance that owns
+-- it (see "Scaling beyond one machine" in the README).
