@@ -231,3 +231,30 @@ func TestTrainingSweep(t *testing.T) {
 		}
 	}
 }
+
+// Short training on a fresh receiver (no earlier long training to start the
+// equaliser from) over 96 combinations per rate of level, carrier offset,
+// clock offset and where the signal starts, at 28 dB SNR: every one must be
+// received exactly. (Over a wider sweep of 2100 conditions, 2 at 2400 bit/s
+// fail to train; they report TrainingFailed and deliver no bits.)
+func TestShortTrainSweep(t *testing.T) {
+	for _, rate := range []int{4800, 2400} {
+		for _, g := range []float64{-33, -20, -10, 7} {
+			for _, f := range []float64{-10, 0, 10} {
+				for _, lead := range []int{0, 333, 777, 1234} {
+					for _, ppm := range []float64{-100, 100} {
+						sig := append(make([]int16, lead), transmit(t, Config{Rate: rate, ShortTrain: true}, 2000)...)
+						line := linesim.Config{GainDB: g, NoiseDBm0: -10 + g - 28, FreqOffsetHz: f, ClockPPM: ppm, Seed: uint64(lead + 1)}
+						rxs := linesim.New(line).Process(nil, append(sig, make([]int16, 800)...))
+						var s sink
+						rx, _ := NewReceiver(Config{Rate: rate, ShortTrain: true}, &s)
+						rx.Process(rxs)
+						if _, errs, n := align(t, s.bits, 2000); errs != 0 || n != 2000 {
+							t.Errorf("%d %+v lead %d: %d errors in %d bits, status %v", rate, line, lead, errs, n, s.status)
+						}
+					}
+				}
+			}
+		}
+	}
+}
