@@ -80,7 +80,8 @@ func TestSendFax(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	callJID, _ := st.offer(faxPeer(recv))
+	far := faxPeer(recv)
+	callJID, _ := st.offer(far)
 	if _, err := cmd(t, st.app, callJID, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
 		t.Fatal(err)
 	}
@@ -108,10 +109,10 @@ func TestSendFax(t *testing.T) {
 	}
 	// Wait for the far end to finish its file, then compare every page.
 	deadline := time.Now().Add(30 * time.Second)
-	for !recv.Done() && time.Now().Before(deadline) {
+	for !far.Done() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	rep := recv.Report()
+	rep := far.Report()
 	if rep.Result != t30.OK || rep.Pages != 3 {
 		t.Fatalf("far end: %v, %d pages", rep.Result, rep.Pages)
 	}

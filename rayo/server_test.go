@@ -24,6 +24,7 @@ import (
 	"github.com/rayofax/rayofax/rayo/wire"
 	"github.com/rayofax/rayofax/storage"
 	"github.com/rayofax/rayofax/storage/fetch"
+	"github.com/rayofax/rayofax/test/e2e"
 	"github.com/rayofax/rayofax/test/fsim"
 	"github.com/rayofax/rayofax/test/prosody"
 	"github.com/rayofax/rayofax/test/testenv"
@@ -253,19 +254,7 @@ func TestDiscoAndRefusals(t *testing.T) {
 }
 
 // faxPeer is a far-end fax machine on a simulated call.
-func faxPeer(f *faxengine.Fax) fsim.Peer {
-	var mu sync.Mutex
-	return fsim.PeerFunc(func(in, out []int16) {
-		mu.Lock()
-		defer mu.Unlock()
-		if f.Done() {
-			clear(out)
-			return
-		}
-		f.Rx(in)
-		f.Tx(out)
-	})
-}
+func faxPeer(f *faxengine.Fax) *e2e.FarEnd { return e2e.FaxPeer(f) }
 
 func TestReceiveFax(t *testing.T) {
 	st := newStack(t)

@@ -111,7 +111,8 @@ func TestSendFaxOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Switch.NewInboundCall(fsim.CallOptions{CallerNumber: "15551230000", Dest: "15559990000", Peer: FaxPeer(recv)})
+	far := FaxPeer(recv)
+	e.Switch.NewInboundCall(fsim.CallOptions{CallerNumber: "15551230000", Dest: "15559990000", Peer: far})
 	offer := NextEvent(t, app, 20*time.Second)
 	if offer.Payload.Name.Local != "offer" {
 		t.Fatalf("expected an offer, got %s", offer.Payload)
@@ -132,7 +133,7 @@ func TestSendFaxOverHTTP(t *testing.T) {
 	if done.Children[0].Name.Local != "finish" {
 		t.Fatalf("completion %s", done)
 	}
-	for i := 0; !recv.Done() && i < 600; i++ {
+	for i := 0; !far.Done() && i < 600; i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
 	want, err := faxengine.LoadDocuments([]faxengine.Part{{Path: Testdata(t, "chart-std-g3.tif"), Pages: "1,3"}}, faxengine.Options{})
@@ -216,7 +217,8 @@ func TestS3DownAtCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Switch.NewInboundCall(fsim.CallOptions{Peer: FaxPeer(sender)})
+	far := FaxPeer(sender)
+	e.Switch.NewInboundCall(fsim.CallOptions{Peer: far})
 	call := NextEvent(t, app, 20*time.Second).From.String()
 	if _, err := Command(t, app, call, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
 		t.Fatal(err)
@@ -227,7 +229,7 @@ func TestS3DownAtCompletion(t *testing.T) {
 	}
 	e.S3.Stop()
 	// The fax ends while S3 is away: no completion may come yet.
-	for !sender.Done() {
+	for !far.Done() {
 		time.Sleep(100 * time.Millisecond)
 	}
 	select {

@@ -253,19 +253,41 @@ func (e *Env) Login(user, pass string) *client.Client {
 	return c
 }
 
-// FaxPeer makes one of our terminals the far end of a simulated call.
-func FaxPeer(f *faxengine.Fax) fsim.Peer {
-	var mu sync.Mutex
-	return fsim.PeerFunc(func(in, out []int16) {
-		mu.Lock()
-		defer mu.Unlock()
-		if f.Done() {
-			clear(out)
-			return
-		}
-		f.Rx(in)
-		f.Tx(out)
-	})
+// FarEnd is one of our terminals as the far end of a simulated call. The
+// simulator runs it on its clock goroutine; Done and Report may be called
+// from any goroutine meanwhile.
+type FarEnd struct {
+	mu sync.Mutex
+	f  *faxengine.Fax
+}
+
+// FaxPeer makes f the far end of a simulated call.
+func FaxPeer(f *faxengine.Fax) *FarEnd { return &FarEnd{f: f} }
+
+// Process implements fsim.Peer.
+func (p *FarEnd) Process(in, out []int16) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f.Done() {
+		clear(out)
+		return
+	}
+	p.f.Rx(in)
+	p.f.Tx(out)
+}
+
+// Done reports whether the far end's call has ended.
+func (p *FarEnd) Done() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.f.Done()
+}
+
+// Report returns the far end's outcome.
+func (p *FarEnd) Report() faxengine.Report {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.f.Report()
 }
 
 func Testdata(t testing.TB, name string) string {
