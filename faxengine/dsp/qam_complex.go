@@ -36,6 +36,12 @@ func Scale(c complex64, k float32) complex64 {
 // ends of the range. It has no data-dependent branches: adding 1.5·2²³
 // makes the float32 unit itself round to an integer.
 func Round16(x float32) int16 {
-	x = max(-32768, min(32767, x))
+	// Plain comparisons: the builtin min and max on floats also order NaNs
+	// and signed zeros, which costs more than the rounding itself.
+	if x > 32767 {
+		x = 32767
+	} else if x < -32768 {
+		x = -32768
+	}
 	return int16(int32(x+12582912) - 12582912)
 }

@@ -77,7 +77,7 @@ type Receiver struct {
 	sigAcc    float32
 	mse       float32 // smoothed decision error power
 	prevState int
-	scr       dsp.Scrambler
+	scr       scrambler
 	skip      int
 	fifo      [64]uint8 // bit delay line
 	fifoHead  int
@@ -399,7 +399,7 @@ func (r *Receiver) train() {
 	r.demod.Kp, r.demod.Ki = 0.01, 0.0001
 	r.dropLevel = r.power.Level / 25
 	r.prevState = 0
-	r.scr = dsp.Scrambler{A: 18, B: 23}
+	r.scr = 0
 	r.skip = skipBits
 	r.fifoLen = 0
 	r.dataPower = r.power.Level
@@ -448,7 +448,7 @@ func (r *Receiver) data() {
 
 // put descrambles a line bit and passes it through the delay line.
 func (r *Receiver) put(bit int) {
-	d := r.scr.Descramble(bit)
+	d := r.scr.descramble(bit)
 	if r.skip > 0 {
 		r.skip--
 		return

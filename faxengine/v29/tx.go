@@ -11,17 +11,24 @@ import (
 // scrambled bits of its BitSource, then a short run of scrambled ones, and
 // ends. It implements modem.Transmitter.
 type Transmitter struct {
-	rate   int
-	src    modem.BitSource
-	shaper *dsp.PulseShaper
-	nco    dsp.NCO
-	gain   float32
+	rate  int
+	level float64 // dBm0
+	src   modem.BitSource
+
+	// Each line sample is Re(Σ_j s'_j · c[acc][j]) over the last span
+	// symbols, s' being the symbol turned by the carrier phase at its
+	// start: see newLineTable.
+	cre, cim *[symNum][span]float32
+	acc      int // place in the symbol period, in 1/3 samples (0..9)
+	hre, him [2 * span]float32
+	pos      int
+	rot      int // carrier phase at the latest symbol, in 15° steps
 
 	tep    int // symbols of echo protection tone before the training
 	sym    int // symbols sent so far
 	end    int // symbol count at which the shutdown ends (0 while data flows)
 	state  int // absolute phase, 45° steps
-	scr    dsp.Scrambler
+	scr    scrambler
 	ta, tb complex64
 	tc, td complex64
 	done   bool
@@ -33,11 +40,10 @@ func NewTransmitter(cfg Config, src modem.BitSource) (*Transmitter, error) {
 		return nil, err
 	}
 	t := &Transmitter{
-		rate:   cfg.Rate,
-		src:    src,
-		shaper: dsp.NewPulseShaper(10, 3, rollOff, 10),
-		nco:    dsp.NewNCO(carrierHz, modem.SampleRate),
-		scr:    dsp.Scrambler{A: 18, B: 23},
+		rate:  cfg.Rate,
+		level: cfg.level(),
+		src:   src,
+		acc:   symNum - symDen, // the first sample starts a symbol
 	}
 	t.ta, t.tb, t.tc, t.td = trainingPoints(cfg.Rate)
 	if cfg.TEP {
@@ -45,19 +51,56 @@ func NewTransmitter(cfg Config, src modem.BitSource) (*Transmitter, error) {
 	}
 	// The RRC pulse has unit energy, so the baseband power equals the mean
 	// constellation power; the real line signal has half of it.
-	t.gain = float32(dsp.RMS(cfg.level()) * math.Sqrt2 / math.Sqrt(float64(meanPower(cfg.Rate))))
+	t.cre, t.cim = newLineTable(dsp.RMS(cfg.level()) * math.Sqrt2 / math.Sqrt(float64(meanPower(cfg.Rate))))
 	return t, nil
+}
+
+const (
+	span   = 10 // transmit filter length in symbols
+	symNum = 10 // a symbol lasts symNum/symDen samples
+	symDen = 3
+)
+
+// carrierTurn is e^{jω·t_m} for the start t_m = 10m/3 of symbol m: the
+// 1700 Hz carrier turns 17/24 of a cycle per 2400 baud symbol, so the
+// phase repeats every 24 symbols.
+var carrierTurn = func() (r [24]complex64) {
+	for m := range r {
+		s, c := math.Sincos(2 * math.Pi * float64(17*m%24) / 24)
+		r[m] = complex(float32(c), float32(s))
+	}
+	return r
+}()
+
+// newLineTable returns the transmit filter with the carrier folded in: for
+// a sample acc/symDen samples after the newest symbol's start, the symbol j
+// places back contributes Re(s'·c) with c = gain·h·e^{jω·d}, h the
+// root-raised-cosine pulse and d the sample's delay after that symbol's
+// start (the rest of the carrier phase, e^{jω·t_m}, is in s').
+func newLineTable(gain float64) (cre, cim *[symNum][span]float32) {
+	const w = 2 * math.Pi * carrierHz / 8000 // carrier radians per sample
+	cre, cim = new([symNum][span]float32), new([symNum][span]float32)
+	for a := range symNum {
+		for j := range span {
+			ts := float64(a)/symNum + float64(j) // in symbols
+			h := gain * dsp.RRC(ts-span/2, rollOff)
+			s, c := math.Sincos(w * ts * symNum / symDen)
+			cre[a][j] = float32(h * c)
+			cim[a][j] = float32(h * s)
+		}
+	}
+	return cre, cim
 }
 
 func (t *Transmitter) bit() int {
 	if t.end == 0 {
 		b := t.src.GetBit()
 		if b != modem.EndOfData {
-			return t.scr.Scramble(b & 1)
+			return t.scr.scramble(b & 1)
 		}
 		t.end = t.sym + shutdownLen
 	}
-	return t.scr.Scramble(1)
+	return t.scr.scramble(1)
 }
 
 // symbol returns the next symbol to send, or false when the signal (and the
@@ -83,7 +126,7 @@ func (t *Transmitter) symbol() (complex64, bool) {
 	}
 	if abs := n + t.tep; t.end != 0 && abs >= t.end {
 		// Let the pulse-shaping filter drain, then stop.
-		return 0, abs < t.end+t.shaper.Delay()+1
+		return 0, abs < t.end+span/2+1
 	}
 	amp := 0
 	if t.rate == 9600 {
@@ -97,7 +140,7 @@ func (t *Transmitter) symbol() (complex64, bool) {
 // dataBit returns scrambled ones during segment 4, then data.
 func (t *Transmitter) dataBit() int {
 	if t.sym-t.tep <= seg1Len+seg2Len+seg3Len+seg4Len {
-		return t.scr.Scramble(1)
+		return t.scr.scramble(1)
 	}
 	return t.bit()
 }
@@ -105,20 +148,40 @@ func (t *Transmitter) dataBit() int {
 // Fill writes up to len(dst) samples and returns how many it wrote; fewer
 // than len(dst) means the transmission has ended.
 func (t *Transmitter) Fill(dst []int16) int {
+	if t.done {
+		return 0
+	}
+	// The per-sample state lives in locals (registers) for the loop.
+	acc, pos := t.acc, t.pos
+	cre, cim := t.cre, t.cim
+	defer func() { t.acc, t.pos = acc, pos }()
 	for i := range dst {
-		if t.done {
-			return i
-		}
-		if t.shaper.Tick() {
+		if acc += symDen; acc >= symNum {
+			acc -= symNum
 			s, ok := t.symbol()
 			if !ok {
 				t.done = true
 				return i
 			}
-			t.shaper.Push(s)
+			s *= carrierTurn[t.rot]
+			if t.rot++; t.rot == len(carrierTurn) {
+				t.rot = 0
+			}
+			if pos--; pos < 0 {
+				pos = span - 1
+			}
+			t.hre[pos], t.hre[pos+span] = real(s), real(s)
+			t.him[pos], t.him[pos+span] = imag(s), imag(s)
 		}
-		s, lo := t.shaper.Output(), t.nco.Next()
-		dst[i] = dsp.Round16((real(s)*real(lo) - imag(s)*imag(lo)) * t.gain)
+		// Fixed-size views: the constant indexes below need no checks.
+		cr, ci := &cre[acc], &cim[acc]
+		hr := (*[span]float32)(t.hre[pos:])
+		hi := (*[span]float32)(t.him[pos:])
+		v0 := hr[0]*cr[0] - hi[0]*ci[0] + hr[2]*cr[2] - hi[2]*ci[2] + hr[4]*cr[4] - hi[4]*ci[4]
+		v1 := hr[1]*cr[1] - hi[1]*ci[1] + hr[3]*cr[3] - hi[3]*ci[3] + hr[5]*cr[5] - hi[5]*ci[5]
+		v2 := hr[6]*cr[6] - hi[6]*ci[6] + hr[8]*cr[8] - hi[8]*ci[8]
+		v3 := hr[7]*cr[7] - hi[7]*ci[7] + hr[9]*cr[9] - hi[9]*ci[9]
+		dst[i] = dsp.Round16((v0 + v1) + (v2 + v3))
 	}
 	return len(dst)
 }

@@ -120,3 +120,21 @@ func meanPower(rate int) float32 {
 }
 
 var _ = dsp.Abs2
+
+// scrambler is the V.29 self-synchronising scrambler, 1 + x^-18 + x^-23,
+// holding past line bits with the newest in bit 0. (dsp.Scrambler is the
+// general form; constant taps let this one compile to a few instructions
+// per bit.)
+type scrambler uint32
+
+func (s *scrambler) scramble(in int) int {
+	out := (in ^ int(*s>>17) ^ int(*s>>22)) & 1
+	*s = *s<<1 | scrambler(out)
+	return out
+}
+
+func (s *scrambler) descramble(in int) int {
+	out := (in ^ int(*s>>17) ^ int(*s>>22)) & 1
+	*s = *s<<1 | scrambler(in&1)
+	return out
+}
