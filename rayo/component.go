@@ -19,6 +19,7 @@ import (
 	"github.com/rayofax/rayofax/faxengine/t30"
 	"github.com/rayofax/rayofax/faxengine/tone"
 	"github.com/rayofax/rayofax/rayo/wire"
+	"github.com/rayofax/rayofax/storage"
 	"github.com/rayofax/rayofax/storage/fetch"
 )
 
@@ -38,6 +39,7 @@ type component struct {
 	done     chan struct{} // closed after the complete event was queued
 
 	negotiated atomic.Bool // a fax component's terminals agreed on a rate
+	key        string      // receivefax: the storage key of the fax
 }
 
 func (k *component) requestStop() { k.stopOnce.Do(func() { close(k.stopCh) }) }
@@ -92,7 +94,16 @@ func (c *call) startComponent(st stanza, cmd wire.Command) (*wire.Element, *wire
 		if err := os.MkdirAll(c.s.cfg.WorkDir, 0o750); err != nil {
 			return nil, &wire.Error{Type: wire.Wait, Condition: wire.ResourceConstraint, Text: "work directory: " + err.Error()}
 		}
+		k.key = time.Now().UTC().Format("2006/01/02") + "/" + c.id + "-" + k.id + ".tif"
 		path := filepath.Join(c.s.cfg.WorkDir, c.id+"-"+k.id+".tif")
+		if inc, ok := c.s.store.(incomingStore); ok {
+			// Written straight into the spool, a page synced there survives
+			// even a crash of the daemon: the spool stores it at the next
+			// start.
+			if path, err = inc.IncomingPath(k.key); err != nil {
+				return nil, &wire.Error{Type: wire.Wait, Condition: wire.ResourceConstraint, Text: "spool: " + err.Error()}
+			}
+		}
 		f, err := faxengine.NewReceiver(path, c.s.faxOptions(k, ""))
 		if err != nil {
 			return nil, &wire.Error{Type: wire.Wait, Condition: wire.ResourceConstraint, Text: err.Error()}
@@ -303,11 +314,12 @@ wait:
 
 	var fax *wire.Fax
 	var storeErr error
-	if out != "" && rep.Pages > 0 && rep.File != "" {
-		fax, storeErr = k.store(rep)
-	}
 	if out != "" {
-		os.Remove(out)
+		if rep.Pages > 0 && rep.File != "" {
+			fax, storeErr = k.store(rep)
+		} else {
+			k.discard(out)
+		}
 	}
 	var reason wire.CompleteReason
 	switch {
@@ -332,16 +344,46 @@ func (k *component) store(rep faxengine.Report) (*wire.Fax, error) {
 	if k.c.s.store == nil {
 		return nil, errors.New("no storage configured")
 	}
-	key := time.Now().UTC().Format("2006/01/02") + "/" + k.c.id + "-" + k.id + ".tif"
+	key := k.key
 	ctx, cancel := context.WithTimeout(context.Background(), k.c.s.cfg.Fax.StoreTimeout)
 	defer cancel()
-	obj, err := k.c.s.store.StoreFile(ctx, key, rep.File)
+	var obj storage.Object
+	var err error
+	if inc, ok := k.c.s.store.(incomingStore); ok {
+		obj, err = inc.StoreIncoming(ctx, key)
+	} else {
+		obj, err = k.c.s.store.StoreFile(ctx, key, rep.File)
+		if err == nil {
+			os.Remove(rep.File)
+		}
+	}
 	if err != nil {
-		k.log.Error("rayo: storing fax", "key", key, "err", err)
+		// The file stays where it is (spooled, or in the work directory):
+		// nothing received is deleted on a failure.
+		k.log.Error("rayo: storing fax", "key", key, "file", rep.File, "err", err)
 		return nil, err
 	}
 	k.log.Info("rayo: fax stored", "key", key, "bytes", rep.FileSize)
 	return &wire.Fax{URL: obj.URL, Width: rep.Width, Height: rep.Height, Pages: rep.Pages, Size: rep.FileSize}, nil
+}
+
+// discard removes the file of a receive that got no page.
+func (k *component) discard(path string) {
+	if inc, ok := k.c.s.store.(incomingStore); ok {
+		if err := inc.DiscardIncoming(k.key); err != nil {
+			k.log.Warn("rayo: discarding an empty fax", "err", err)
+		}
+		return
+	}
+	os.Remove(path)
+}
+
+// incomingStore is a Store that lets a fax be written straight into its
+// spool while it is received (*storage.Spool).
+type incomingStore interface {
+	IncomingPath(key string) (string, error)
+	StoreIncoming(ctx context.Context, key string) (storage.Object, error)
+	DiscardIncoming(key string) error
 }
 
 // faxMetadata lists a fax's details as <metadata/> (names documented in the

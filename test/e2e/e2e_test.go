@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -355,4 +356,77 @@ func TestCPAStopAndHangup(t *testing.T) {
 	if !raster.Equal(img, want[0]) {
 		t.Error("the first page of the partial fax differs from the page sent")
 	}
+}
+
+// TestCrashKeepsPages: rayofaxd is killed (SIGKILL) after the first page of a
+// fax has arrived; started again, it stores what the spool holds, and the
+// page can be fetched under the fax's key.
+func TestCrashKeepsPages(t *testing.T) {
+	e := Start(t, Options{})
+	app := e.Login("app", "apppass")
+	doc := Testdata(t, "chart-std-g3.tif")
+	firstPage := make(chan struct{})
+	var once sync.Once
+	sender, err := faxengine.NewSender(doc, faxengine.Options{Caller: true, OnEvent: func(ev t30.Event) {
+		if ev.Kind == t30.EventPage {
+			once.Do(func() { close(firstPage) })
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Switch.NewInboundCall(fsim.CallOptions{Peer: FaxPeer(sender)})
+	call := NextEvent(t, app, 20*time.Second).From
+	if _, err := Command(t, app, call.String(), `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := Command(t, app, call.String(), `<receivefax xmlns='urn:xmpp:rayo:fax:1'/>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-firstPage:
+	case <-time.After(4 * time.Minute):
+		t.Fatal("no page arrived")
+	}
+	// The far end counts the page once our MCF is out: it is on disk.
+	e.Crash()
+	uri, _ := ref.Attribute("uri")
+	comp := uri[strings.LastIndex(uri, "/")+1:]
+	key := time.Now().UTC().Format("2006/01/02") + "/" + call.Localpart() + "-" + comp + ".tif"
+	var out []byte
+	for i := 0; i < 100; i++ { // the spool stores it in the background
+		out, err = exec.Command(e.Daemon, "url", "--config", e.Config, key).Output()
+		if err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("rayofaxd url %s: %v", key, err)
+	}
+	var obj struct{ URL string }
+	if err := json.Unmarshal(out, &obj); err != nil || obj.URL == "" {
+		t.Fatalf("rayofaxd url printed %s (%v)", out, err)
+	}
+	f, err := tiff.Open(Download(t, obj.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want, err := faxengine.LoadDocument(doc, faxengine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.NumPages() < 1 {
+		t.Fatal("the fax kept over the crash has no page")
+	}
+	img, err := f.DecodeBitmap(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !raster.Equal(img, want[0]) {
+		t.Error("page 1 kept over the crash differs from the page sent")
+	}
+	t.Logf("kept %d page(s) of %d over the crash", f.NumPages(), len(want))
 }

@@ -70,6 +70,7 @@ type Env struct {
 	daemon  *exec.Cmd
 	exited  chan struct{}
 	Rayoctl string // the rayoctl binary
+	Daemon  string // the rayofaxd binary
 }
 
 type Options struct {
@@ -158,17 +159,8 @@ log:
 		t.Fatal(err)
 	}
 	e.Log = filepath.Join(dir, "rayofaxd.log")
-	logf, err := os.Create(e.Log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.daemon = exec.Command(daemonBin, "--config", e.Config)
-	e.daemon.Stdout, e.daemon.Stderr = logf, logf
-	if err := e.daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	e.exited = make(chan struct{})
-	go func() { e.daemon.Wait(); logf.Close(); close(e.exited) }()
+	e.Daemon = daemonBin
+	e.startDaemon()
 	t.Cleanup(func() {
 		e.StopDaemon()
 		if t.Failed() {
@@ -180,6 +172,33 @@ log:
 	return e
 }
 
+func (e *Env) startDaemon() {
+	logf, err := os.OpenFile(e.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.daemon = exec.Command(e.Daemon, "--config", e.Config)
+	e.daemon.Stdout, e.daemon.Stderr = logf, logf
+	if err := e.daemon.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	e.exited = exited
+	cmd := e.daemon
+	go func() { cmd.Wait(); logf.Close(); close(exited) }()
+}
+
+// Crash kills rayofaxd at once (SIGKILL), as a power cut or an OOM kill
+// would, and starts it again with the same configuration.
+func (e *Env) Crash() {
+	e.t.Helper()
+	e.daemon.Process.Kill()
+	<-e.exited
+	e.startDaemon()
+	e.WaitReady()
+}
+
+// StopDaemon stops rayofaxd with SIGTERM.
 func (e *Env) StopDaemon() {
 	select {
 	case <-e.exited:
