@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rayofax/rayofax/eslbridge/audio"
+
 	"github.com/rayofax/rayofax/eslbridge/esl"
 )
 
@@ -61,6 +63,7 @@ type Bridge struct {
 
 	mu    sync.Mutex
 	calls map[string]*Call
+	ended audio.Stats // counters of the streams that have ended
 }
 
 // New checks the configuration and returns a Bridge; Run connects it.

@@ -219,6 +219,7 @@ func (c *Call) stopMedia(ctx context.Context, repark bool) error {
 
 func (m *Media) release() {
 	if m.st != nil {
+		m.b.addEnded(m.st.Stats())
 		m.st.Close()
 		m.b.ports.release(m.pair)
 	}

@@ -69,6 +69,7 @@ func (d *daemon) startCalls(ctx context.Context) error {
 		return err
 	}
 	d.bridge, d.rayo = bridge, srv
+	registerBridgeMetrics(d.reg, bridge)
 	d.ready.Add("esl", func() error {
 		if !bridge.Connected() {
 			return errors.New("not connected to FreeSWITCH at " + c.ESL.Address)

@@ -55,6 +55,10 @@ func newDaemon(cfg *config.Config, log *slog.Logger) *daemon {
 			ConstLabels: prometheus.Labels{"version": version},
 		}, func() float64 { return 1 }),
 	)
+	// Some counters (rates, fallbacks, training failures, reconnects,
+	// warnings by subsystem) are taken from the log lines themselves.
+	lm := newLogMetrics(reg)
+	log = slog.New(lm.Handler(log.Handler()))
 	d := &daemon{cfg: cfg, log: log, reg: reg}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "rayofax_active_work",

@@ -188,9 +188,7 @@ func attrString(r slog.Record, key string) string {
 }
 
 // audioStatser is what the audio frame counters need from the bridge:
-// totals over every stream it has had (so they only grow). *eslbridge.Bridge
-// does not provide it yet; registerBridgeMetrics exports the counters as
-// soon as it does.
+// totals over every stream it has had (so they only grow).
 type audioStatser interface {
 	AudioStats() audio.Stats
 }
@@ -207,9 +205,8 @@ func registerBridgeMetrics(reg prometheus.Registerer, b *eslbridge.Bridge) {
 		}
 		return 0
 	}))
-	if s, ok := any(b).(audioStatser); ok {
-		reg.MustRegister(newAudioCollector(s.AudioStats))
-	}
+	var s audioStatser = b
+	reg.MustRegister(newAudioCollector(s.AudioStats))
 }
 
 // audioCollector exports audio.Stats totals as counters.
