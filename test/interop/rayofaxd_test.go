@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rayofax/rayofax/faxengine"
+	"github.com/rayofax/rayofax/rayo/client"
 	"github.com/rayofax/rayofax/test/e2e"
 	"github.com/rayofax/rayofax/test/fsim"
 	"github.com/rayofax/rayofax/test/testenv"
@@ -61,30 +62,13 @@ func TestRayofaxdSendsToSpandsp(t *testing.T) {
 	dir := filepath.Join(testenv.SharedDir(t), "testdata")
 	e := e2e.Start(t, e2e.Options{LogLevel: "debug"})
 	app := e.Login("app", "apppass")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	docs := serveDocs(t, dir)
 
 	out := filepath.Join(t.TempDir(), "spandsp-rx.tif")
-	far, err := NewSpanFax(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer far.Close()
-	far.SetRxFile(out)
-	far.SetECM(true)
-	e.Switch.NewInboundCall(fsim.CallOptions{Peer: far})
-	call := e2e.NextEvent(t, app, 20*time.Second).From.String()
-	if _, err := e2e.Command(t, app, call, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
-		t.Fatal(err)
-	}
+	far, call := spandspCalls(t, e, app, func(f *SpanFax) { f.SetRxFile(out) })
 	ref, err := e2e.Command(t, app, call, `<sendfax xmlns='urn:xmpp:rayo:fax:1'>
-		<document url='http://`+ln.Addr().String()+`/chart-fine-g4.tif' pages='1-2' identity='+15550001111'/>
-		<document url='http://`+ln.Addr().String()+`/chart-p1-fine-g3.tif'/>
+		<document url='`+docs+`/chart-fine-g4.tif' pages='1-2' identity='+15550001111'/>
+		<document url='`+docs+`/chart-p1-fine-g3.tif'/>
 	</sendfax>`)
 	if err != nil {
 		t.Fatal(err)
@@ -158,27 +142,10 @@ func TestRayofaxdSendsToSpandspWithLoss(t *testing.T) {
 	e := e2e.Start(t, e2e.Options{})
 	e.Switch.SetUDPImpairment(0.01, 0)
 	app := e.Login("app", "apppass")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	docs := serveDocs(t, dir)
 	out := filepath.Join(t.TempDir(), "spandsp-rx.tif")
-	far, err := NewSpanFax(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer far.Close()
-	far.SetRxFile(out)
-	far.SetECM(true)
-	e.Switch.NewInboundCall(fsim.CallOptions{Peer: far})
-	call := e2e.NextEvent(t, app, 20*time.Second).From.String()
-	if _, err := e2e.Command(t, app, call, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := e2e.Command(t, app, call, `<sendfax xmlns='urn:xmpp:rayo:fax:1'><document url='http://`+ln.Addr().String()+`/chart-p1-fine-g3.tif'/></sendfax>`)
+	far, call := spandspCalls(t, e, app, func(f *SpanFax) { f.SetRxFile(out) })
+	ref, err := e2e.Command(t, app, call, `<sendfax xmlns='urn:xmpp:rayo:fax:1'><document url='`+docs+`/chart-p1-fine-g3.tif'/></sendfax>`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,4 +171,36 @@ func TestRayofaxdSendsToSpandspWithLoss(t *testing.T) {
 	default:
 		t.Fatalf("completion %s", done)
 	}
+}
+
+// serveDocs serves the files of dir over HTTP on loopback and returns the
+// base URL.
+func serveDocs(t *testing.T, dir string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// spandspCalls makes a spandsp terminal (ECM on, set up further by setup)
+// call rayofaxd, and answers the offer as app; it returns the terminal and
+// the call's JID.
+func spandspCalls(t *testing.T, e *e2e.Env, app *client.Client, setup func(*SpanFax)) (*SpanFax, string) {
+	far, err := NewSpanFax(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(far.Close)
+	setup(far)
+	far.SetECM(true)
+	e.Switch.NewInboundCall(fsim.CallOptions{Peer: far})
+	call := e2e.NextEvent(t, app, 20*time.Second).From.String()
+	if _, err := e2e.Command(t, app, call, `<answer xmlns='urn:xmpp:rayo:1'/>`); err != nil {
+		t.Fatal(err)
+	}
+	return far, call
 }
