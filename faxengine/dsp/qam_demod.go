@@ -30,15 +30,21 @@ type Demod struct {
 	offsetHz  float64
 	gain      float32
 	taps      int
-	coef      []float32 // [phase][tap]
-	bre       []float32 // doubled delay lines of the mixed-down signal,
-	bim       []float32 // real and imaginary parts, newest at pos
-	pos       int
-	n         float64 // time of the newest input sample, in samples
-	next      float64 // time of the next output
-	step      float64 // nominal half-symbol period, in samples
-	half      float64 // current half-symbol period (loop frequency term applied)
-	delay     float64 // group delay of the matched filter, in samples
+	coef      []float32 // [phase][tap]: the real matched filter
+	// The filter is applied to the real line signal with the carrier
+	// folded into complex coefficients (cre, cim: coef·e^{jωj}), and the
+	// output turned down by the oscillator's phase at the newest sample:
+	// the same result as mixing every sample down first, for none of the
+	// per-sample multiplies.
+	cre, cim []float32 // [phase][tap]
+	tabRate  uint32    // oscillator rate that cre, cim were made for
+	line     []float32 // doubled delay line of the line signal, newest at pos
+	pos      int
+	n        float64 // time of the newest input sample, in samples
+	next     float64 // time of the next output
+	step     float64 // nominal half-symbol period, in samples
+	half     float64 // current half-symbol period (loop frequency term applied)
+	delay    float64 // group delay of the matched filter, in samples
 
 	mid     complex64 // pending mid-symbol sample
 	prevC   complex64 // previous centre sample
@@ -68,8 +74,9 @@ func NewDemod(cfg DemodConfig) *Demod {
 		gain:      1,
 		taps:      taps,
 		coef:      make([]float32, interpPhases*taps),
-		bre:       make([]float32, 2*taps),
-		bim:       make([]float32, 2*taps),
+		cre:       make([]float32, interpPhases*taps),
+		cim:       make([]float32, interpPhases*taps),
+		line:      make([]float32, 2*taps),
 		step:      sps / 2,
 		half:      sps / 2,
 		delay:     float64(taps-1) / 2,
@@ -94,8 +101,7 @@ func NewDemod(cfg DemodConfig) *Demod {
 
 // Reset clears the filter and timing state (not the gain).
 func (d *Demod) Reset() {
-	clear(d.bre)
-	clear(d.bim)
+	clear(d.line)
 	d.offsetHz = 0
 	d.nco.Rate = NCORate(-d.carrierHz, 8000)
 	d.pos = 0
@@ -124,9 +130,8 @@ func (d *Demod) CarrierOffset() float64 { return d.offsetHz }
 func (d *Demod) SetGain(g float32) {
 	if d.gain != 0 && g != d.gain {
 		k := g / d.gain
-		for i := range d.bre {
-			d.bre[i] *= k
-			d.bim[i] *= k
+		for i := range d.line {
+			d.line[i] *= k
 		}
 		d.mid = Scale(d.mid, k)
 		d.prevC = Scale(d.prevC, k)
@@ -157,10 +162,13 @@ func (d *Demod) SlipHalf() {
 // out has no room for another pair, and returns the number of samples
 // consumed and of complex values written (always even).
 func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
+	if d.tabRate != d.nco.Rate {
+		d.mixTable()
+	}
 	// The per-sample state lives in locals for the loop, so the compiler
 	// can keep it in registers; it is written back on every return.
 	taps := d.taps
-	bre, bim := d.bre[:2*taps], d.bim[:2*taps]
+	line := d.line[:2*taps]
 	pos, n, gain := d.pos, d.n, d.gain
 	phase, rate := d.nco.Phase, d.nco.Rate
 	defer func() {
@@ -170,28 +178,28 @@ func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
 		if produced+2 > len(out) {
 			return i, produced
 		}
-		k := phase >> (32 - ncoBits)
-		phase += rate
 		x := float32(s) * gain
 		if pos--; pos < 0 {
 			pos = taps - 1
 		}
-		vr, vi := x*ncoTable[k+1<<(ncoBits-2)], x*ncoTable[k]
-		bre[pos], bre[pos+taps] = vr, vr
-		bim[pos], bim[pos+taps] = vi, vi
+		line[pos], line[pos+taps] = x, x
 		for d.next <= n {
 			mu := n - d.next
 			if mu >= 1 { // only after a large negative timing step
 				mu = 1 - 1.0/interpPhases
 			}
 			p := int(mu*interpPhases + 0.5)
+			// The oscillator's phase at the newest sample, or at the one
+			// before when the rounding moves the filter there.
+			k := phase >> (32 - ncoBits)
 			at := pos
 			if p >= interpPhases { // rounds into the previous sample
 				p -= interpPhases
 				at++
+				k = (phase - rate) >> (32 - ncoBits)
 			}
-			c := d.coef[p*taps : (p+1)*taps]
-			y := dot2(c, bre[at:], bim[at:])
+			y := dot2(line[at:at+taps], d.cre[p*taps:], d.cim[p*taps:])
+			y *= complex(ncoTable[k+1<<(ncoBits-2)], ncoTable[k])
 			if !d.haveMid {
 				d.mid = y
 				d.haveMid = true
@@ -204,9 +212,26 @@ func (d *Demod) Process(src []int16, out []complex64) (consumed, produced int) {
 			produced += 2
 			d.timing(y)
 		}
+		phase += rate
 		n++
 	}
 	return len(src), produced
+}
+
+// mixTable folds the oscillator's current frequency into the matched
+// filter: tap j, applied to the sample j before the newest, gets e^{-jrj}
+// for the oscillator's step of r radians per sample.
+func (d *Demod) mixTable() {
+	r := float64(int32(d.nco.Rate)) * (2 * math.Pi / (1 << 32))
+	for j := range d.taps {
+		s, c := math.Sincos(-r * float64(j))
+		for p := range interpPhases {
+			h := d.coef[p*d.taps+j]
+			d.cre[p*d.taps+j] = h * float32(c)
+			d.cim[p*d.taps+j] = h * float32(s)
+		}
+	}
+	d.tabRate = d.nco.Rate
 }
 
 // timing runs the Gardner loop on a new (mid, centre) pair and schedules
