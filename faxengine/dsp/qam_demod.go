@@ -22,8 +22,8 @@ type DemodConfig struct {
 // symbol-centre sample. Carrier phase and frequency errors are left for the
 // caller to remove after its equaliser.
 //
-// Process runs the matched filter only at the T/2 output instants, so the
-// per-sample cost is the mixer alone.
+// Process runs the matched filter, with the mixing folded into it, only at
+// the T/2 output instants, so the per-sample cost is storing the sample.
 type Demod struct {
 	nco       NCO
 	carrierHz float64
