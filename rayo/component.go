@@ -308,9 +308,10 @@ wait:
 	if m := k.c.s.cfg.Metrics; m != nil {
 		m.FaxResults.WithLabelValues(dir, rep.Result.Name()).Inc()
 		m.FaxPages.WithLabelValues(dir).Add(float64(rep.Pages))
+		m.ECMRetrans.WithLabelValues(dir).Add(float64(rep.Retransmits))
 	}
 	k.log.Info("rayo: fax ended", "direction", dir, "result", rep.Result.Name(), "text", rep.Result.String(),
-		"pages", rep.Pages, "rate", rep.Rate.BitRate, "ecm", rep.ECM, "remote_ident", rep.RemoteIdent)
+		"pages", rep.Pages, "rate", rep.Rate.BitRate, "ecm", rep.ECM, "retransmits", rep.Retransmits, "remote_ident", rep.RemoteIdent)
 
 	var fax *wire.Fax
 	var storeErr error

@@ -12,6 +12,7 @@ type Metrics struct {
 	Components  *prometheus.GaugeVec   // by kind: receivefax, sendfax, input
 	FaxResults  *prometheus.CounterVec // by direction and result name
 	FaxPages    *prometheus.CounterVec // by direction
+	ECMRetrans  *prometheus.CounterVec // ECM frames sent again, by direction
 	CommandSecs prometheus.Histogram
 }
 
@@ -26,11 +27,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Components: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rayofax_components_active", Help: "Running Rayo components by kind."}, []string{"kind"}),
 		FaxResults: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rayofax_faxes_total", Help: "Fax components completed, by direction and T.30 result."}, []string{"direction", "result"}),
 		FaxPages:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rayofax_fax_pages_total", Help: "Fax pages transferred, by direction."}, []string{"direction"}),
+		ECMRetrans: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rayofax_fax_ecm_retransmissions_total", Help: "ECM frames sent again after a PPR, by direction of the fax."}, []string{"direction"}),
 		CommandSecs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rayofax_rayo_command_seconds", Help: "Time from a Rayo command to its reply.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Connected, m.Reconnects, m.Queue, m.Dropped, m.Calls, m.Components, m.FaxResults, m.FaxPages, m.CommandSecs)
+		reg.MustRegister(m.Connected, m.Reconnects, m.Queue, m.Dropped, m.Calls, m.Components, m.FaxResults, m.FaxPages, m.ECMRetrans, m.CommandSecs)
 	}
 	return m
 }
