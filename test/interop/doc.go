@@ -33,6 +33,14 @@
 // spandsp_tone.go: SpanToneTx and SpanToneRx, spandsp's
 // modem_connect_tones_tx/rx for CNG and CED/ANS.
 //
+// spandsp_v27ter.go, spandsp_v29.go, spandsp_v17.go: spandsp's transmitters
+// and receivers of the image modems (SpanV17Tx/SpanV17Rx with Restart for
+// short trains).
+//
+// spandsp_fax.go: SpanFax, a whole spandsp fax terminal (fax_state_t, audio
+// mode) with its result (FaxResult); it is also an fsim.Peer, so it can be
+// the far end of a simulated call (fsim_test.go, rayofaxd_test.go).
+//
 // # Harness helpers (for every modem's suite)
 //
 // harness.go:
