@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -48,22 +49,14 @@ func (s *Server) Offer(sc *eslbridge.Call) {
 	log := s.log.With("call_id", sc.ID)
 	if s.isDraining() {
 		log.Warn("rayo: shutting down, rejecting offer", "to", sc.To, "from", sc.From)
-		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-		defer cancel()
-		if err := sc.Reject(ctx, eslbridge.RejectError); err != nil {
-			log.Error("rayo: reject failed", "err", err)
-		}
+		reject(sc, log)
 		return
 	}
 	if len(targets) == 0 {
 		// XEP-0327 6.2.2: with no potential controlling party the call
 		// must be rejected.
 		log.Warn("rayo: no client available, rejecting offer", "to", sc.To, "from", sc.From)
-		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-		defer cancel()
-		if err := sc.Reject(ctx, eslbridge.RejectError); err != nil {
-			log.Error("rayo: reject failed", "err", err)
-		}
+		reject(sc, log)
 		return
 	}
 	c := s.newCall(sc.ID)
@@ -217,12 +210,18 @@ func (s *Server) clientGone(j jid.JID) {
 	}
 	s.mu.Unlock()
 	for _, c := range orphans {
-		c.s.log.Warn("rayo: every client offered the call went away, rejecting it", "call_id", c.id, "client", j.String())
-		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-		if err := c.sw.Reject(ctx, eslbridge.RejectError); err != nil {
-			c.s.log.Error("rayo: reject failed", "call_id", c.id, "err", err)
-		}
-		cancel()
+		log := c.s.log.With("call_id", c.id)
+		log.Warn("rayo: every client offered the call went away, rejecting it", "client", j.String())
+		reject(c.sw, log)
+	}
+}
+
+// reject refuses a call nobody can take (NORMAL_TEMPORARY_FAILURE).
+func reject(sc *eslbridge.Call, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	if err := sc.Reject(ctx, eslbridge.RejectError); err != nil {
+		log.Error("rayo: reject failed", "err", err)
 	}
 }
 

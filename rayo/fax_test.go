@@ -11,11 +11,10 @@ import (
 	"time"
 
 	"github.com/rayofax/rayofax/faxengine"
-	"github.com/rayofax/rayofax/faxengine/raster"
 	"github.com/rayofax/rayofax/faxengine/t30"
-	"github.com/rayofax/rayofax/faxengine/tiff"
 	"github.com/rayofax/rayofax/rayo/client"
 	"github.com/rayofax/rayofax/rayo/wire"
+	"github.com/rayofax/rayofax/test/e2e"
 	"github.com/rayofax/rayofax/test/testenv"
 )
 
@@ -120,23 +119,7 @@ func TestSendFax(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := tiff.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.NumPages() != 3 {
-		t.Fatalf("far end stored %d pages", f.NumPages())
-	}
-	for i := range want {
-		got, err := f.DecodeBitmap(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !raster.Equal(got, want[i]) {
-			t.Errorf("page %d differs", i+1)
-		}
-	}
+	e2e.SamePages(t, out, want)
 	if rep.RemoteIdent != "+15550001111" {
 		t.Errorf("far end saw ident %q", rep.RemoteIdent)
 	}
