@@ -23,8 +23,8 @@ func cpuTime() time.Duration {
 }
 
 // oursCall sends doc from one of our terminals to another (V.17, ECM) and
-// returns the pages received.
-func oursCall(b *testing.B, doc, out string) int {
+// returns the pages received and the call's length in samples.
+func oursCall(b *testing.B, doc, out string) (pages, samples int) {
 	tx, err := faxengine.NewSender(doc, faxengine.Options{Caller: true})
 	if err != nil {
 		b.Fatal(err)
@@ -34,7 +34,8 @@ func oursCall(b *testing.B, doc, out string) int {
 		b.Fatal(err)
 	}
 	x, y := make([]int16, 160), make([]int16, 160)
-	for n := 0; n < 8000*600 && !(tx.Done() && rx.Done()); n += 160 {
+	n := 0
+	for ; n < 8000*600 && !(tx.Done() && rx.Done()); n += 160 {
 		tx.Tx(x)
 		rx.Tx(y)
 		rx.Rx(x)
@@ -44,11 +45,11 @@ func oursCall(b *testing.B, doc, out string) int {
 	if r := rx.Report(); r.Result != t30.OK {
 		b.Fatalf("our call failed: %+v", r)
 	}
-	return rx.Report().Pages
+	return rx.Report().Pages, n
 }
 
 // spandspCall does the same with two spandsp terminals.
-func spandspCall(b *testing.B, doc, out string) int {
+func spandspCall(b *testing.B, doc, out string) (pages, samples int) {
 	tx, err := NewSpanFax(true)
 	if err != nil {
 		b.Fatal(err)
@@ -66,7 +67,8 @@ func spandspCall(b *testing.B, doc, out string) int {
 	tx.SetTxFile(doc)
 	rx.SetRxFile(out)
 	x, y := make([]int16, 160), make([]int16, 160)
-	for n := 0; n < 8000*600 && !(tx.Done() && rx.Done()); n += 160 {
+	n := 0
+	for ; n < 8000*600 && !(tx.Done() && rx.Done()); n += 160 {
 		tx.Tx(x)
 		rx.Tx(y)
 		rx.Rx(x)
@@ -76,7 +78,7 @@ func spandspCall(b *testing.B, doc, out string) int {
 	if !r.OK() {
 		b.Fatalf("spandsp call failed: %v", r)
 	}
-	return r.Pages
+	return r.Pages, n
 }
 
 // BenchmarkT30ThreePageV17ECM measures the CPU time of a whole 3-page V.17
@@ -87,15 +89,17 @@ func BenchmarkT30ThreePageV17ECM(b *testing.B) {
 	doc := filepath.Join(testenv.SharedDir(b), "testdata", "chart-fine-g3.tif")
 	dir := b.TempDir()
 	var ours, ref time.Duration
-	pages := 0
+	pages, oursLen, refLen := 0, 0, 0
 	b.ResetTimer()
 	for range b.N {
 		c0 := cpuTime()
-		pages = oursCall(b, doc, filepath.Join(dir, "ours.tif"))
+		pages, oursLen = oursCall(b, doc, filepath.Join(dir, "ours.tif"))
 		c1 := cpuTime()
-		if p := spandspCall(b, doc, filepath.Join(dir, "spandsp.tif")); p != pages {
+		p, n := spandspCall(b, doc, filepath.Join(dir, "spandsp.tif"))
+		if p != pages {
 			b.Fatalf("spandsp moved %d pages, ours %d", p, pages)
 		}
+		refLen = n
 		c2 := cpuTime()
 		ours += c1 - c0
 		ref += c2 - c1
@@ -105,6 +109,10 @@ func BenchmarkT30ThreePageV17ECM(b *testing.B) {
 	b.ReportMetric(ours.Seconds()/n, "cpu-s/call")
 	b.ReportMetric(ours.Seconds()/n/float64(pages), "cpu-s/page")
 	b.ReportMetric(ref.Seconds()/n, "spandsp-cpu-s/call")
+	// The calls' lengths in line time: CPU per call also depends on how
+	// long the protocol keeps the line busy.
+	b.ReportMetric(float64(oursLen)/8000, "audio-s/call")
+	b.ReportMetric(float64(refLen)/8000, "spandsp-audio-s/call")
 	b.ReportMetric(ref.Seconds()/n/float64(pages), "spandsp-cpu-s/page")
 	if ref > 0 {
 		b.ReportMetric(float64(ours)/float64(ref), "ours/spandsp")
