@@ -168,6 +168,9 @@ func (d *daemon) routes(fileHandler http.Handler) http.Handler {
 	if fileHandler != nil {
 		mux.Handle(storage.Route, d.logFetches(fileHandler))
 	}
+	if addPprof(mux) {
+		d.log.Warn("rayofaxd: profiler served under /debug/pprof/ (" + pprofEnv + "=1)")
+	}
 	return mux
 }
 
