@@ -85,11 +85,12 @@ type stream struct {
 	reorder float64
 
 	mu      sync.Mutex
-	fifo    [][]int16
+	fifo    frameRing
 	playing bool // jitterFrames were queued; playout started
 	stats   MediaStats
 	rxRng   *rand.Rand
-	rxHeld  []int16
+	rxHeld  []int16 // a frame held back to be swapped with its successor
+	rxSpare []int16 // rxHeld's storage
 
 	// used by the media clock goroutine only
 	txRng  *rand.Rand
@@ -106,12 +107,45 @@ func newStream(ch *Channel, pc *net.UDPConn, remote *net.UDPAddr, loss, reorder 
 	seed := ch.s.cfg.Seed
 	return &stream{
 		ch: ch, pc: pc, remote: remote, loss: loss, reorder: reorder,
-		rxRng: rand.New(rand.NewPCG(seed, 2*n)),
-		txRng: rand.New(rand.NewPCG(seed, 2*n+1)),
-		in:    make([]int16, FrameSamples),
-		out:   make([]int16, FrameSamples),
-		pkt:   make([]byte, frameBytes),
+		rxRng:   rand.New(rand.NewPCG(seed, 2*n)),
+		txRng:   rand.New(rand.NewPCG(seed, 2*n+1)),
+		in:      make([]int16, FrameSamples),
+		out:     make([]int16, FrameSamples),
+		pkt:     make([]byte, frameBytes),
+		rxSpare: make([]int16, FrameSamples),
 	}
+}
+
+// frameRing is the queue of frames the client sent, at most fifoFrames,
+// in fixed storage: nothing is allocated per datagram.
+type frameRing struct {
+	buf        [fifoFrames][FrameSamples]int16
+	head, size int
+}
+
+func (r *frameRing) len() int { return r.size }
+
+// push appends a copy of f (at most FrameSamples samples, the rest zero);
+// the ring must not be full.
+func (r *frameRing) push(f []int16) {
+	dst := r.buf[(r.head+r.size)%fifoFrames][:]
+	n := copy(dst, f)
+	clear(dst[n:])
+	r.size++
+}
+
+// pop copies the oldest frame into dst and removes it; the ring must not
+// be empty.
+func (r *frameRing) pop(dst []int16) {
+	copy(dst, r.buf[r.head][:])
+	r.head = (r.head + 1) % fifoFrames
+	r.size--
+}
+
+// drop removes the oldest frame.
+func (r *frameRing) drop() {
+	r.head = (r.head + 1) % fifoFrames
+	r.size--
 }
 
 func (st *stream) snapshot() MediaStats {
@@ -136,6 +170,7 @@ func (st *stream) close() {
 // out through a jitter buffer of jitterFrames.
 func (st *stream) readLoop() {
 	buf := make([]byte, 4096)
+	f := make([]int16, FrameSamples)
 	for {
 		n, from, err := st.pc.ReadFromUDP(buf)
 		if err != nil {
@@ -150,7 +185,7 @@ func (st *stream) readLoop() {
 		if n != frameBytes {
 			st.stats.OddSize++
 		}
-		f := make([]int16, FrameSamples)
+		clear(f)
 		for i := 0; i < FrameSamples && 2*i+1 < n; i++ {
 			f[i] = int16(binary.LittleEndian.Uint16(buf[2*i:]))
 		}
@@ -159,7 +194,8 @@ func (st *stream) readLoop() {
 			st.stats.LostRx++
 		case st.rxHeld == nil && st.reorder > 0 && st.rxRng.Float64() < st.reorder:
 			st.stats.Reordered++
-			st.rxHeld = f
+			st.rxHeld = st.rxSpare
+			copy(st.rxHeld, f)
 		default:
 			st.pushLocked(f)
 			if st.rxHeld != nil {
@@ -173,14 +209,14 @@ func (st *stream) readLoop() {
 
 func (st *stream) pushLocked(f []int16) {
 	st.stats.Received++
-	if len(st.fifo)+1 >= jitterFrames {
+	if st.fifo.len()+1 >= jitterFrames {
 		st.playing = true
 	}
-	if len(st.fifo) >= fifoFrames {
-		st.fifo = st.fifo[1:]
+	if st.fifo.len() >= fifoFrames {
+		st.fifo.drop()
 		st.stats.Overflows++
 	}
-	st.fifo = append(st.fifo, f)
+	st.fifo.push(f)
 }
 
 // tick runs one 20 ms period: the far end hears the oldest queued frame
@@ -188,10 +224,8 @@ func (st *stream) pushLocked(f []int16) {
 func (st *stream) tick(answered bool) {
 	st.mu.Lock()
 	switch {
-	case st.playing && len(st.fifo) > 0:
-		copy(st.in, st.fifo[0])
-		st.fifo[0] = nil
-		st.fifo = st.fifo[1:]
+	case st.playing && st.fifo.len() > 0:
+		st.fifo.pop(st.in)
 	case st.playing:
 		// Nothing queued: the far end hears silence for this tick, and
 		// the next frame plays one tick later (as a channel's frame
@@ -219,7 +253,7 @@ func (st *stream) tick(answered bool) {
 		lostTx++
 	case st.txHeld == nil && st.reorder > 0 && st.txRng.Float64() < st.reorder:
 		reordered++
-		st.txHeld = append([]byte(nil), st.pkt...)
+		st.txHeld = append(st.txHeld[:0], st.pkt...)
 	default:
 		st.pc.WriteToUDP(st.pkt, st.remote)
 		if st.txHeld != nil {
@@ -304,8 +338,29 @@ func (m *mediaClock) run(done <-chan struct{}) {
 			}
 		}
 		m.s.mu.Unlock()
+		m.tickAll(active, answered)
+	}
+}
+
+// tickAll runs one tick of every active stream, on the clock goroutine or
+// spread over Config.ClockWorkers goroutines, and returns when all are done.
+func (m *mediaClock) tickAll(active []*stream, answered []bool) {
+	w := min(m.s.cfg.ClockWorkers, len(active))
+	if w <= 1 {
 		for i, st := range active {
 			st.tick(answered[i])
 		}
+		return
 	}
+	var wg sync.WaitGroup
+	// Contiguous shares keep each worker's streams apart in memory.
+	for k := range w {
+		lo, hi := k*len(active)/w, (k+1)*len(active)/w
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				active[i].tick(answered[i])
+			}
+		})
+	}
+	wg.Wait()
 }

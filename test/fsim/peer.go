@@ -7,7 +7,8 @@ import (
 
 // Peer is the far end of a simulated call: every 20 ms it hears in (what
 // the client sent, or silence) and says out. Both hold FrameSamples
-// samples. Process is called from the simulator's clock goroutine only.
+// samples. Process is called by one goroutine at a time: the simulator's
+// clock goroutine (or, with Config.ClockWorkers, one of its workers).
 type Peer interface {
 	Process(in, out []int16)
 }

@@ -49,6 +49,13 @@ type Config struct {
 	// Logger for the simulator's own log (FreeSWITCH's console), default
 	// discards.
 	Logger *slog.Logger
+	// ClockWorkers, if above 1, spreads each 20 ms tick's streams (their
+	// peers and sends) over that many goroutines, as FreeSWITCH runs each
+	// session in a thread of its own; the tick ends when all are done. A
+	// peer is still called by one goroutine at a time, but not always the
+	// same one, so peers must not share unsynchronised state. Default 1:
+	// every peer runs on the clock goroutine.
+	ClockWorkers int
 }
 
 // DialResult is the outcome of an originate, chosen by Config.Dial.
