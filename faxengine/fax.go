@@ -40,10 +40,13 @@ type Options struct {
 	// Resolutions are those a receiver offers besides standard (nil: fine
 	// and superfine).
 	Resolutions []t30.Resolution
-	Coding      tiff.Coding
-	Now         func() time.Time // header time; time.Now when nil
-	OnEvent     func(t30.Event)  // phase changes, pages, frames (optional)
-	FrameTrace  bool             // also deliver EventFrameRx/EventFrameTx to OnEvent
+	// Paper limits the pages a receiver offers to take (nil: A3 wide,
+	// unlimited length). A sender fits its pages to what the remote takes.
+	Paper      *t30.Paper
+	Coding     tiff.Coding
+	Now        func() time.Time // header time; time.Now when nil
+	OnEvent    func(t30.Event)  // phase changes, pages, frames (optional)
+	FrameTrace bool             // also deliver EventFrameRx/EventFrameTx to OnEvent
 }
 
 // Report is the outcome of a fax call.
@@ -74,6 +77,7 @@ func (o Options) t30Config() t30.Config {
 		NoMMR:    o.NoMMR,
 
 		Resolutions: o.Resolutions,
+		Paper:       o.Paper,
 	}
 	if o.OnEvent != nil {
 		f := o.OnEvent

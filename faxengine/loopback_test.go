@@ -26,6 +26,7 @@ type loopCase struct {
 	gain      float64
 	gapMs     int
 	hangupAt  int // pages received when the line is cut (0: never)
+	rxOpts    func(*Options) // changes to the receiver's options only
 }
 
 type loopResult struct {
@@ -37,7 +38,10 @@ type loopResult struct {
 
 func runLoop(t *testing.T, c loopCase) loopResult {
 	t.Helper()
-	doc := filepath.Join(testenv.SharedDir(t), "testdata", c.doc)
+	doc := c.doc
+	if !filepath.IsAbs(doc) {
+		doc = filepath.Join(testenv.SharedDir(t), "testdata", c.doc)
+	}
 	out := filepath.Join(t.TempDir(), "rx.tif")
 	var res loopResult
 	phaseC, now := -1, 0
@@ -50,6 +54,9 @@ func runLoop(t *testing.T, c loopCase) loopResult {
 	}
 	ro := c.o
 	ro.Caller, ro.Ident = !c.senderCal, "+15551234567"
+	if c.rxOpts != nil {
+		c.rxOpts(&ro)
+	}
 	tx, err := NewSender(doc, so)
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,9 @@ type Config struct {
 	AllowV17    bool
 	Resolutions []Resolution // receive resolutions besides standard (nil: fine and superfine)
 	NoMR, NoMMR bool         // do not offer or use these codings
+	// Paper, when set, limits the pages a receiver offers to take (DIS
+	// width and length); nil offers A3 width and unlimited length.
+	Paper *Paper
 
 	// OnEvent, if set, is called for phase changes, frames and pages.
 	OnEvent func(Event)
@@ -49,6 +52,9 @@ func (c *Config) check() error {
 	}
 	if c.Document != nil && c.Document.Pages() == 0 {
 		return fmt.Errorf("t30: config: document has no pages")
+	}
+	if p := c.Paper; p != nil && (p.Width < WidthA4 || p.Width > WidthA3 || p.Length < LengthA4 || p.Length > LengthUnlimited) {
+		return fmt.Errorf("t30: config: paper %d/%d is not a fax paper size", p.Width, p.Length)
 	}
 	switch c.MaxRate {
 	case 0, 2400, 4800, 7200, 9600, 12000, 14400:
@@ -68,6 +74,12 @@ func (c *Config) maxRate() int {
 // allow reports whether the local configuration permits rate r.
 func (c *Config) allow(r Rate) bool {
 	return r.BitRate <= c.maxRate() && (r.Modulation != V17 || c.AllowV17)
+}
+
+// Paper is a page size: a recording width and length.
+type Paper struct {
+	Width  Width
+	Length Length
 }
 
 // EventKind says what an Event reports.

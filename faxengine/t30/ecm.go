@@ -42,7 +42,7 @@ func (s *session) startECMPage() {
 	if len(e.frames) == 0 {
 		e.frames = append(e.frames, []byte{0})
 	}
-	s.ppm = s.nextPPM(s.pageIdx)
+	s.ppm = s.nextPPM()
 	e.block = 0
 	s.setupBlock(0)
 	s.sendBlock()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rayofax/rayofax/faxengine/modem"
+	"github.com/rayofax/rayofax/faxengine/raster"
 )
 
 type state int
@@ -75,7 +76,10 @@ type session struct {
 	haveDCS     bool
 
 	// Sending.
-	pageIdx    int // next page to send / page being sent
+	pageIdx    int    // fax pages confirmed: the number of the page being sent, from 0
+	cur        txPage // the page being sent
+	refitted   []*raster.Bitmap
+	refitOf    refitKey
 	pageData   []byte
 	pageDataOf int // page index pageData belongs to (-1: none)
 	rtn        int // RTN answers for the current page
@@ -335,6 +339,9 @@ func (s *session) ourCaps() Capabilities {
 		c.Modems = ModemSet{V27terFallback: s.avail.V27ter}
 	}
 	c.MMR = c.ECM && !s.cfg.NoMMR
+	if p := s.cfg.Paper; p != nil {
+		c.MaxWidth, c.MaxLength = p.Width, p.Length
+	}
 	c.Resolutions = append([]Resolution{ResStandard}, s.cfg.Resolutions...)
 	if s.cfg.Resolutions == nil {
 		c.Resolutions = append(c.Resolutions, ResFine, ResSuperfine)
@@ -485,6 +492,7 @@ func (s *session) onDIS(f Frame) {
 	s.xbit = true
 	s.setPhase(PhaseB)
 	if s.sending() {
+		s.cur.pieces = 0 // fit the pages to these capabilities
 		if !c.CanReceive {
 			s.fail(ErrRemoteCannotRx, true)
 			return
@@ -514,6 +522,7 @@ func (s *session) onDTC(f Frame) {
 	}
 	s.remote = c
 	s.xbit = true
+	s.cur.pieces = 0
 	if !c.CanReceive {
 		s.fail(ErrRemoteCannotRx, true)
 		return
@@ -521,25 +530,11 @@ func (s *session) onDTC(f Frame) {
 	s.startSending()
 }
 
-// chooseSettings picks the DCS for page i.
-func (s *session) chooseSettings(i int) (Settings, Result) {
-	img, err := s.cfg.Document.Page(i)
-	if err != nil {
-		return Settings{}, ErrDocument
-	}
-	res, ok := ResolutionFromDPI(img.XRes, img.YRes)
-	if !ok {
-		return Settings{}, ErrDocument
-	}
-	w, ok := WidthFromPixels(img.Width, res)
-	if !ok {
-		return Settings{}, ErrDocument
-	}
+// chooseSettings picks the DCS for fax page p.
+func (s *session) chooseSettings(p txPage) (Settings, Result) {
 	c := s.remote
-	if !c.HasResolution(res) || w > c.MaxWidth {
-		return Settings{}, ErrIncompatible
-	}
-	st := Settings{Resolution: res, Width: w, Length: c.MaxLength, ReceiveMode: true}
+	res := p.res
+	st := Settings{Resolution: res, Width: p.width, Length: c.MaxLength, ReceiveMode: true}
 	st.ECM = s.cfg.ECM && c.ECM
 	st.ECMFrame64 = st.ECM && s.cfg.ECMFrame64
 	switch {
@@ -567,8 +562,32 @@ func (s *session) chooseSettings(i int) (Settings, Result) {
 	return st, OK
 }
 
+// ensurePlanned plans the current page if it is not yet, failing the
+// session when the document cannot be read.
+func (s *session) ensurePlanned() bool {
+	if s.cur.pieces > 0 {
+		return true
+	}
+	if s.cur.piece > 0 {
+		// Capabilities changed in the middle of a split page: the pieces
+		// sent are gone; send the page again from its start.
+		s.cur.piece = 0
+	}
+	p, r := s.plan(s.cur.src)
+	if r != OK {
+		s.fail(r, true)
+		return false
+	}
+	s.cur = p
+	s.countPages()
+	return true
+}
+
 func (s *session) startSending() {
-	st, r := s.chooseSettings(s.pageIdx)
+	if !s.ensurePlanned() {
+		return
+	}
+	st, r := s.chooseSettings(s.cur)
 	if r != OK {
 		s.fail(r, true)
 		return
@@ -632,6 +651,7 @@ func (s *session) onDCS(f Frame) {
 	}
 	our := s.ourCaps()
 	if s.cfg.Sink == nil || !our.Modems.Has(st.Rate) || !s.allow(st.Rate) || !our.HasResolution(st.Resolution) ||
+		st.Width > our.MaxWidth ||
 		(st.ECM && !our.ECM) || (st.Encoding == MR && !our.MR) || (st.Encoding == MMR && !our.MMR) {
 		if s.cfg.Sink == nil {
 			s.fail(ErrBothSending, true)
@@ -943,9 +963,9 @@ func (s *session) encodePage(i int) ([]byte, bool) {
 	if s.pageDataOf == i {
 		return s.pageData, true
 	}
-	img, err := s.cfg.Document.Page(i)
-	if err != nil {
-		s.fail(ErrDocument, true)
+	img, r := s.pageImage(s.cur)
+	if r != OK {
+		s.fail(r, true)
 		return nil, false
 	}
 	st := s.settings
@@ -960,19 +980,22 @@ func (s *session) encodePage(i int) ([]byte, bool) {
 	return data, true
 }
 
-// nextPPM is the post-message command after page i.
-func (s *session) nextPPM(i int) byte {
-	if i+1 >= s.cfg.Document.Pages() {
+// nextPPM is the post-message command after the current page.
+func (s *session) nextPPM() byte {
+	next, more, r := s.nextTxPage(s.cur)
+	if !more {
 		return FCFEOP
 	}
-	next, r := s.chooseSettings(i + 1)
-	if r != OK || next.Resolution != s.settings.Resolution || next.Width != s.settings.Width {
+	if r != OK || next.res != s.settings.Resolution || next.width != s.settings.Width {
 		return FCFEOM
 	}
 	return FCFMPS
 }
 
 func (s *session) startPage() {
+	if !s.ensurePlanned() {
+		return
+	}
 	if s.settings.ECM {
 		s.startECMPage()
 		return
@@ -983,7 +1006,7 @@ func (s *session) startPage() {
 	}
 	s.setPhase(PhaseC)
 	s.state = stTxImage
-	s.ppm = s.nextPPM(s.pageIdx)
+	s.ppm = s.nextPPM()
 	r := s.settings.Rate
 	s.send(s.sendPPM, silence(turnaround),
 		txItem{kind: txImage, rate: r, short: r.Modulation == V17, src: newByteSource(data)})
@@ -1002,6 +1025,14 @@ func (s *session) pageConfirmed() {
 		Resolution: st.Resolution, Width: s.report.Width, Height: s.report.Height, Bytes: len(s.pageData)}})
 	s.pageIdx++
 	s.rtn = 0
+	next, more, r := s.nextTxPage(s.cur)
+	switch {
+	case !more:
+	case r == OK:
+		s.cur = next
+	default:
+		s.cur = txPage{src: s.cur.src + 1} // planning it fails the session
+	}
 }
 
 // afterPage continues after a confirmed page: next page, EOM or the end.

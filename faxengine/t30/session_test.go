@@ -267,10 +267,10 @@ func TestSimEOM(t *testing.T) {
 
 // Incompatible requests end cleanly with a typed result.
 func TestSimIncompatible(t *testing.T) {
-	// Receiver takes standard resolution only; the document is superfine.
-	tx, rx, _, _ := configs(simCase{senderCalls: true, res: ResSuperfine, pages: 1})
-	rx.Resolutions = []Resolution{}
+	// The receiver has V.29 only; the sender goes no faster than 4800.
+	tx, rx, _, _ := configs(simCase{senderCalls: true, maxRate: 4800, res: ResFine, pages: 1})
 	l := newSimLink(t, tx, rx)
+	l.b.s.avail = ModemSet{V29: true}
 	l.run(ms(600000))
 	if r := l.a.s.report; r.Result != ErrIncompatible {
 		t.Errorf("sender %v", r.Result)
