@@ -25,7 +25,7 @@ type loopCase struct {
 	noise     float64 // dBm0, linesim.NoNoise for none
 	gain      float64
 	gapMs     int
-	hangupAt  int // pages received when the line is cut (0: never)
+	hangupAt  int            // pages received when the line is cut (0: never)
 	rxOpts    func(*Options) // changes to the receiver's options only
 }
 

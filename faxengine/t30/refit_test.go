@@ -8,7 +8,9 @@ import (
 )
 
 func TestPickResolution(t *testing.T) {
-	caps := func(rs ...Resolution) Capabilities { return Capabilities{Resolutions: append([]Resolution{ResStandard}, rs...)} }
+	caps := func(rs ...Resolution) Capabilities {
+		return Capabilities{Resolutions: append([]Resolution{ResStandard}, rs...)}
+	}
 	for _, c := range []struct {
 		page Resolution
 		c    Capabilities
@@ -63,17 +65,29 @@ func TestSimRefit(t *testing.T) {
 		eom     bool // the pages need more than one DCS
 	}{
 		{"superfine and fine to standard-only", mixed, false, []Resolution{}, nil, ResStandard,
-			func(t *testing.T, d testDoc) []*raster.Bitmap { return refitted(t, d, page.Standard, page.A3, page.Unlimited) }, false},
+			func(t *testing.T, d testDoc) []*raster.Bitmap {
+				return refitted(t, d, page.Standard, page.A3, page.Unlimited)
+			}, false},
 		{"superfine to fine-only, ECM", mixed[:2], true, []Resolution{ResFine}, nil, ResFine,
-			func(t *testing.T, d testDoc) []*raster.Bitmap { return refitted(t, d, page.Fine, page.A3, page.Unlimited) }, false},
+			func(t *testing.T, d testDoc) []*raster.Bitmap {
+				return refitted(t, d, page.Fine, page.A3, page.Unlimited)
+			}, false},
 		{"B4 and A3 to A4-only", wide, true, nil, &Paper{WidthA4, LengthUnlimited}, ResFine,
-			func(t *testing.T, d testDoc) []*raster.Bitmap { return refitted(t, d, page.Fine, page.A4, page.Unlimited) }, false},
+			func(t *testing.T, d testDoc) []*raster.Bitmap {
+				return refitted(t, d, page.Fine, page.A4, page.Unlimited)
+			}, false},
 		{"A3 to B4", wide[1:], false, nil, &Paper{WidthB4, LengthUnlimited}, ResFine,
-			func(t *testing.T, d testDoc) []*raster.Bitmap { return refitted(t, d, page.Fine, page.B4, page.Unlimited) }, false},
+			func(t *testing.T, d testDoc) []*raster.Bitmap {
+				return refitted(t, d, page.Fine, page.B4, page.Unlimited)
+			}, false},
 		{"long page to A4 length, split", long, true, nil, &Paper{WidthA3, LengthA4}, ResFine,
-			func(t *testing.T, d testDoc) []*raster.Bitmap { return refitted(t, d, page.Fine, page.A3, page.A4Length) }, false},
+			func(t *testing.T, d testDoc) []*raster.Bitmap {
+				return refitted(t, d, page.Fine, page.A3, page.A4Length)
+			}, false},
 		{"long page non-ECM to A4 length", long[:1], false, nil, &Paper{WidthA4, LengthA4}, ResFine,
-			func(t *testing.T, d testDoc) []*raster.Bitmap { return refitted(t, d, page.Fine, page.A4, page.A4Length) }, false},
+			func(t *testing.T, d testDoc) []*raster.Bitmap {
+				return refitted(t, d, page.Fine, page.A4, page.A4Length)
+			}, false},
 		{"fine receiver: superfine down, standard kept", mixed, false, []Resolution{ResFine}, nil, ResStandard,
 			func(t *testing.T, d testDoc) []*raster.Bitmap {
 				return append(refitted(t, d[:2], page.Fine, page.A3, page.Unlimited), d[2])
