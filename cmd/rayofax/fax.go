@@ -107,9 +107,9 @@ func runSend(env *Env, args []string) error {
 	o.Header, o.Pages = *hdr, *pages
 	fx, err := faxengine.NewSender(pos[0], o)
 	if err != nil {
-		return err
+		return failBefore(env, t30.ErrDocument, err)
 	}
-	return finish(env, pipeAudio(fx, audioIn, audioOut))
+	return finish(env, pipeAudio(fx, audioIn, audioOut), nil)
 }
 
 func runReceive(env *Env, args []string) error {
@@ -133,9 +133,10 @@ func runReceive(env *Env, args []string) error {
 	}
 	fx, err := faxengine.NewReceiver(*out, o)
 	if err != nil {
-		return err
+		return failBefore(env, t30.ErrPageStore, err)
 	}
-	return finish(env, pipeAudio(fx, audioIn, audioOut))
+	r := pipeAudio(fx, audioIn, audioOut)
+	return finish(env, r, fx.Err())
 }
 
 // pipeAudio runs fx on the stream contract until the fax ends or the input
@@ -193,6 +194,7 @@ type resultLine struct {
 	FileBytes    int64   `json:"file_bytes,omitempty"`
 	AudioSeconds float64 `json:"audio_seconds"`
 	Partial      bool    `json:"partial,omitempty"`
+	Error        string  `json:"error,omitempty"` // a local error (reading the document, writing the file)
 }
 
 func newResultLine(r faxengine.Report) resultLine {
@@ -209,18 +211,32 @@ func newResultLine(r faxengine.Report) resultLine {
 	return l
 }
 
-// faxFailed is returned when a fax ended without success: exit status 1.
+// faxFailed is returned when a fax ended without success: exit status 1,
+// with nothing printed after the JSON line that reported it.
 type faxFailed struct{ r t30.Result }
 
 func (e faxFailed) Error() string { return e.r.String() }
+func (faxFailed) reported()       {}
 
-func finish(env *Env, r faxengine.Report) error {
-	b, _ := json.Marshal(newResultLine(r))
+// finish prints the JSON result line (the only line on stderr, bar the
+// progress display) and returns faxFailed unless the fax succeeded. err is
+// a local error to report with it (nil for none).
+func finish(env *Env, r faxengine.Report, err error) error {
+	l := newResultLine(r)
+	if err != nil {
+		l.Error = err.Error()
+	}
+	b, _ := json.Marshal(l)
 	fmt.Fprintf(env.Stderr, "%s\n", b)
-	if r.Result != t30.OK {
+	if r.Result != t30.OK || err != nil {
 		return faxFailed{r.Result}
 	}
 	return nil
+}
+
+// failBefore reports a fax that could not start: result r, error err.
+func failBefore(env *Env, r t30.Result, err error) error {
+	return finish(env, faxengine.Report{Report: t30.Report{Result: r}}, err)
 }
 
 func runLoopback(env *Env, args []string) error {
@@ -273,14 +289,14 @@ func runLoopback(env *Env, args []string) error {
 	o.Ident = orDefault(o.Ident, "+4930123456")
 	tx, err := faxengine.NewSender(pos[0], o)
 	if err != nil {
-		return err
+		return failBefore(env, t30.ErrDocument, err)
 	}
 	pr.total = tx.Report().PagesTotal
 	ro := o
 	ro.Caller, ro.Ident, ro.OnEvent = false, "+15551234567", nil
 	rx, err := faxengine.NewReceiver(*out, ro)
 	if err != nil {
-		return err
+		return failBefore(env, t30.ErrPageStore, err)
 	}
 	lineAB := linesim.New(linesim.Config{NoiseDBm0: *noise, Seed: 1})
 	lineBA := linesim.New(linesim.Config{NoiseDBm0: *noise, Seed: 2})
@@ -315,10 +331,7 @@ func runLoopback(env *Env, args []string) error {
 	if rt.Result != t30.OK && rr.Result == t30.OK {
 		rr.Result = rt.Result
 	}
-	if err := rx.Err(); err != nil {
-		fmt.Fprintf(env.Stderr, "rayofax loopback: %v\n", err)
-	}
-	return finish(env, rr)
+	return finish(env, rr, rx.Err())
 }
 
 func orDefault(s, d string) string {

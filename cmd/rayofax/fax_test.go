@@ -124,7 +124,57 @@ func TestReceiveHangup(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if r := lastJSON(t, stderr); r.Result != t30.ErrHangup.Name() || r.Pages != 0 {
+	if r := onlyJSON(t, stderr); r.Result != t30.ErrHangup.Name() || r.Pages != 0 {
 		t.Errorf("result %+v", r)
+	}
+}
+
+// onlyJSON returns the result line, failing unless it is all of stderr.
+func onlyJSON(t *testing.T, stderr string) resultLine {
+	t.Helper()
+	if lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); len(lines) != 1 || !strings.HasPrefix(stderr, "{") {
+		t.Fatalf("stderr is not one JSON line: %q", stderr)
+	}
+	return lastJSON(t, stderr)
+}
+
+// A fax that fails, however early, exits 1 with one JSON line on stderr
+// and nothing after it.
+func TestFaxFailureOneLine(t *testing.T) {
+	in, outw := audioIn, audioOut
+	defer func() { audioIn, audioOut = in, outw }()
+	audioOut = io.Discard
+	doc := sharedDoc(t, "chart-p1-fine-g3.tif")
+	dir := t.TempDir()
+	notTIFF := filepath.Join(dir, "not.tif")
+	if err := os.WriteFile(notTIFF, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args       []string
+		result     t30.Result
+		errMention string
+	}{
+		{[]string{"send", doc}, t30.ErrHangup, ""},
+		{[]string{"send", doc, "--pages", "2-3"}, t30.ErrDocument, "2-3"},
+		{[]string{"send", notTIFF}, t30.ErrDocument, "not.tif"},
+		{[]string{"send", filepath.Join(dir, "missing.tif")}, t30.ErrDocument, "missing.tif"},
+		{[]string{"receive", "-o", filepath.Join(dir, "rx.tif")}, t30.ErrHangup, ""},
+		{[]string{"receive", "-o", filepath.Join(dir, "no", "such", "dir.tif")}, t30.ErrPageStore, "dir.tif"},
+		{[]string{"loopback", notTIFF, "-o", filepath.Join(dir, "lb.tif")}, t30.ErrDocument, "not.tif"},
+	} {
+		audioIn = strings.NewReader("")
+		code, stdout, stderr := runCmd(c.args...)
+		if code != 1 {
+			t.Errorf("%q: exit %d: %s", c.args, code, stderr)
+			continue
+		}
+		r := onlyJSON(t, stderr)
+		if r.Result != c.result.Name() || !strings.Contains(r.Error, c.errMention) {
+			t.Errorf("%q: %+v", c.args, r)
+		}
+		if c.args[0] == "loopback" && stdout != "" {
+			t.Errorf("%q: stdout %q", c.args, stdout)
+		}
 	}
 }

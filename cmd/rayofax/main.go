@@ -19,7 +19,9 @@
 // options come before or after the positional arguments), prints to
 // env.Stdout and env.Stderr, and returns nil (exit status 0), an error
 // (status 1, printed as "rayofax: <error>") or an error made with usage()
-// (status 2, printed with the command's usage line).
+// (status 2, printed with the command's usage line). An error with a
+// reported() method has been reported by the command: status 1, nothing
+// more printed.
 package main
 
 import (
@@ -59,6 +61,13 @@ func register(name, summary, usageLine string, run func(env *Env, args []string)
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+
+// reportedError is an error the command has already reported on stderr
+// (the fax commands' JSON line): it exits 1 and prints nothing more.
+type reportedError interface {
+	error
+	reported()
+}
 
 // usage returns an error that prints the command's usage and exits 2.
 func usage(format string, a ...any) error {
@@ -124,9 +133,12 @@ func run(args []string, env *Env) int {
 	}
 	err := c.run(env, args[1:])
 	var ue *usageError
+	var rep reportedError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &rep):
+		return 1 // the command has said what went wrong
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.Stderr, "rayofax %s: %v\n", name, ue.msg)
 		printUsage(env.Stderr, c)
