@@ -282,3 +282,42 @@ func (s *SpanFax) Result() FaxResult {
 	}
 	return r
 }
+
+// spandsp's T30_SUPPORT_* resolution and image size bits, for
+// SetResolutions and SetImageSizes.
+const (
+	FaxResStandard  = C.T30_SUPPORT_STANDARD_RESOLUTION
+	FaxResFine      = C.T30_SUPPORT_FINE_RESOLUTION
+	FaxResSuperfine = C.T30_SUPPORT_SUPERFINE_RESOLUTION
+	FaxResR8        = C.T30_SUPPORT_R8_RESOLUTION
+	FaxResR16       = C.T30_SUPPORT_R16_RESOLUTION
+
+	FaxWidthA4       = C.T30_SUPPORT_215MM_WIDTH
+	FaxWidthB4       = C.T30_SUPPORT_255MM_WIDTH
+	FaxWidthA3       = C.T30_SUPPORT_303MM_WIDTH
+	FaxLengthA4      = C.T30_SUPPORT_A4_LENGTH
+	FaxLengthB4      = C.T30_SUPPORT_B4_LENGTH
+	FaxLengthUnlimit = C.T30_SUPPORT_UNLIMITED_LENGTH
+)
+
+// SetResolutions limits the resolutions the terminal offers and accepts
+// (FaxRes* bits).
+func (s *SpanFax) SetResolutions(set int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := C.t30_set_supported_resolutions(C.rf_t30(s.f), C.int(set)); r != 0 {
+		return fmt.Errorf("interop: t30_set_supported_resolutions(%#x) = %d", set, int(r))
+	}
+	return nil
+}
+
+// SetImageSizes limits the page widths and lengths the terminal offers
+// and accepts (FaxWidth* and FaxLength* bits).
+func (s *SpanFax) SetImageSizes(set int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := C.t30_set_supported_image_sizes(C.rf_t30(s.f), C.int(set)); r != 0 {
+		return fmt.Errorf("interop: t30_set_supported_image_sizes(%#x) = %d", set, int(r))
+	}
+	return nil
+}

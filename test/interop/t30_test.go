@@ -40,6 +40,8 @@ type t30Case struct {
 	gapMs     int // silence in the middle of the first page
 	burstMs   int // a burst of loud noise in the middle of the first page
 	hangup    int // cut the line after this many pages have arrived (0: never)
+	// spandsp, if set, configures the spandsp terminal further.
+	spandsp func(*SpanFax) error
 }
 
 type callOutcome struct {
@@ -90,6 +92,11 @@ func runT30Call(t *testing.T, c t30Case) callOutcome {
 		sp.SetModems(FaxV27ter | FaxV29)
 	}
 	sp.SetLocalIdent("+4940999")
+	if c.spandsp != nil {
+		if err := c.spandsp(sp); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	var phaseC int = -1
 	now := 0
