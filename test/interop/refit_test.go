@@ -63,7 +63,9 @@ func refitPages(t *testing.T, pages []*raster.Bitmap, to page.RefitTarget) []*ra
 func TestRefitInterop(t *testing.T) {
 	testenv.Program(t, "tiffinfo")
 	stdOnly := func(sp *SpanFax) error { return sp.SetResolutions(FaxResStandard | FaxResR8) }
-	a4Only := func(sp *SpanFax) error { return sp.SetImageSizes(FaxWidthA4 | FaxLengthUnlimit | FaxLengthA4 | FaxLengthB4) }
+	a4Only := func(sp *SpanFax) error {
+		return sp.SetImageSizes(FaxWidthA4 | FaxLengthUnlimit | FaxLengthA4 | FaxLengthB4)
+	}
 	cases := []struct {
 		name    string
 		c       t30Case
