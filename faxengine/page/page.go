@@ -30,6 +30,12 @@
 // A page whose resolution the file does not give is taken to have square
 // pixels and to be as wide as the paper (or 204x196 when it is exactly a
 // fax width).
+//
+// # Refitting
+//
+// Refit converts a fax page for a receiver that cannot take it as it is
+// (after DIS): a lower resolution by ORing rows (thin rules survive), a
+// narrower paper by scaling, a shorter page by splitting. See refit.go.
 package page
 
 import (
