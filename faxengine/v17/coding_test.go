@@ -172,22 +172,22 @@ func noisy(rng *rand.Rand, bits, n int, sigma float64) (sent []int, rx []complex
 // every start state and every input sequence.
 func bruteForce(sl *slicer, rx []complex128) []int {
 	n := len(rx)
-	dist := make([][8]float64, n)
+	dist := make([][8]int32, n)
 	num := make([][8]uint8, n)
 	for i, z := range rx {
 		sl.slice(z, &dist[i], &num[i])
 	}
-	best := math.Inf(1)
+	best := int64(math.MaxInt64)
 	var bestPath []int
 	path := make([]int, n)
 	total := 1 << (2 * n)
 	for st := 0; st < 8; st++ {
 		for in := 0; in < total; in++ {
-			s, m := st, 0.0
+			s, m := st, int64(0)
 			for i := 0; i < n; i++ {
 				y := in >> (2 * i) & 3
 				sub := y<<1 | convY0(s)
-				m += dist[i][sub]
+				m += int64(dist[i][sub])
 				path[i] = int(num[i][sub])
 				s = int(convNext[s][y])
 			}
@@ -209,7 +209,7 @@ func TestViterbiMatchesBruteForce(t *testing.T) {
 		want := bruteForce(sl, rx)
 		var v viterbi
 		v.reset(len(rx) + 1)
-		var dist [8]float64
+		var dist [8]int32
 		var num [8]uint8
 		for _, z := range rx {
 			sl.slice(z, &dist, &num)
@@ -237,7 +237,7 @@ func decodeErrors(bits, depth, n int, sigma float64, seed uint64) int {
 	sl := slicerFor(bits)
 	var v viterbi
 	v.reset(depth)
-	var dist [8]float64
+	var dist [8]int32
 	var num [8]uint8
 	var got []int
 	for _, z := range rx {
@@ -306,13 +306,73 @@ func TestSlicerMatchesSlow(t *testing.T) {
 		}
 		for i := 0; i < n; i++ {
 			z := complex(rng.Float64()*24-12, rng.Float64()*24-12)
-			var d1, d2 [8]float64
+			var d1 [8]int32
+			var d2 [8]float64
 			var n1, n2 [8]uint8
 			b1 := s.slice(z, &d1, &n1)
 			b2 := slowSlice(s.all, z, &d2, &n2)
-			if d1 != d2 || b1 != b2 && abs2(s.all[b1]-z) != abs2(s.all[b2]-z) {
+			var q2 [8]int32
+			for k, d := range d2 {
+				q2[k] = quantDist(d)
+			}
+			if d1 != q2 || b1 != b2 && quantDist(abs2(s.all[b1]-z)) != quantDist(abs2(s.all[b2]-z)) {
 				t.Fatalf("bits %d, z %v: grid %v %v %d, slow %v %v %d", bits, z, d1, n1, b1, d2, n2, b2)
 			}
+		}
+	}
+}
+
+// slowACS is the obvious add-compare-select over convPred.
+func slowACS(metric, dist *[8]int32) [8]int32 {
+	var next [8]int32
+	for t := range next {
+		next[t] = math.MaxInt32
+		for _, b := range convPred[t] {
+			next[t] = min(next[t], (metric[b.pred]+dist[b.sub]<<fromBits)|int32(b.from))
+		}
+	}
+	return next
+}
+
+// TestACS holds the written-out add-compare-select to the trellis table,
+// ties included.
+func TestACS(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for i := 0; i < 100000; i++ {
+		var m, d [8]int32
+		for k := range m {
+			// Small ranges make ties common.
+			m[k] = int32(rng.IntN(6)) << fromBits
+			d[k] = int32(rng.IntN(6))
+			if i%2 == 1 {
+				m[k] = int32(rng.IntN(1<<20)) << fromBits
+				d[k] = quantDist(rng.Float64() * maxDist * 1.1)
+			}
+		}
+		if got, want := acs(&m, &d), slowACS(&m, &d); got != want {
+			t.Fatalf("metrics %v, dists %v: acs %v, want %v", m, d, got, want)
+		}
+	}
+}
+
+// TestSlicerSimpleCells measures how often received points (at about
+// 25 dB SNR) take the slicer's straight-line path, and holds 14400 bit/s,
+// whose subsets are large, to nearly always.
+func TestSlicerSimpleCells(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, bits := range []int{6, 5, 4, 3} {
+		s := slicerFor(bits)
+		const n = 10000
+		simple := 0
+		for range n {
+			z := s.all[rng.IntN(len(s.all))] + complex(0.3*rng.NormFloat64(), 0.3*rng.NormFloat64())
+			if s.simple[cellOf(z)] {
+				simple++
+			}
+		}
+		t.Logf("bits %d: %.1f %% of points take the straight-line path", bits, 100*float64(simple)/n)
+		if bits == 6 && simple < n*8/10 {
+			t.Errorf("bits %d: only %d of %d points take the straight-line path", bits, simple, n)
 		}
 	}
 }

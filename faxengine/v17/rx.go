@@ -38,7 +38,17 @@ const (
 	trainEnergy = 40.0 // |A|², the energy of each training symbol
 )
 
+// rxFilter[p] is the interpolating low-pass filter for an instant t whose
+// fraction of a sample is p/rxPhases: tap j weighs input sample
+// floor(t)-rxHalf+1+j. Each phase has unit gain at DC.
 var rxFilter [rxPhases + 1][rxTaps]float64
+
+// rxTapRe and rxTapIm are rxFilter with the mixing down to baseband folded
+// in: tap j times e^{-jωj}, ω the nominal carrier per sample. Filtering
+// the real line signal with them and turning the result by e^{-jωk}, k the
+// first sample under the filter, is the same as mixing every sample down
+// and filtering with rxFilter, without a multiply per input sample.
+var rxTapRe, rxTapIm [rxPhases + 1][rxTaps]float64
 
 func init() {
 	const sps = 8000.0 / BaudRate
@@ -53,6 +63,9 @@ func init() {
 		}
 		for j := range rxFilter[p] {
 			rxFilter[p][j] /= sum
+			c := j % carrierPeriod
+			rxTapRe[p][j] = rxFilter[p][j] * carrierCos[c]
+			rxTapIm[p][j] = -rxFilter[p][j] * carrierSin[c]
 		}
 	}
 }
@@ -121,12 +134,11 @@ type Receiver struct {
 	level    float64 // mean square of the trained signal
 
 	// front end
-	buf  [2 * rxRing]complex128
-	n    int     // input samples so far
-	nf   float64 // n, as a float
-	ci   int     // n modulo carrierPeriod
-	pos  float64 // time of the next half-symbol instant, in input samples
-	half bool    // the next instant is a symbol centre
+	line [2 * rxRing]float64 // the input, stored twice over
+	n    int                 // input samples so far
+	nf   float64             // n, as a float
+	pos  float64             // time of the next half-symbol instant, in input samples
+	half bool                // the next instant is a symbol centre
 
 	// carrier
 	rot   complex128 // e^-jθ, θ the correction phase
@@ -159,7 +171,7 @@ type Receiver struct {
 	diff   int
 	descr  descrambler
 	snrErr float64
-	dist   [8]float64
+	dist   [8]int32
 	num    [8]uint8
 }
 
@@ -260,21 +272,17 @@ func (r *Receiver) Process(src []int16) {
 			r.offCount = 0
 		}
 
-		c := r.ci
-		if r.ci++; r.ci == carrierPeriod {
-			r.ci = 0
-		}
-		v := complex(x*carrierCos[c], -x*carrierSin[c])
 		w := r.n & (rxRing - 1)
-		r.buf[w] = v
-		r.buf[w+rxRing] = v
+		r.line[w] = x
+		r.line[w+rxRing] = x
 		r.n++
 		r.nf++
 		if r.state == rxIdle {
 			continue
 		}
-		// Half-symbol instants whose filter span is now complete.
-		for r.pos+rxHalf <= r.nf {
+		// Half-symbol instants whose filter span is now complete: the
+		// newest tap is input sample floor(pos)+rxHalf.
+		for r.pos+rxHalf < r.nf {
 			r.instant()
 			r.pos += halfStep
 			if r.half {
@@ -341,21 +349,42 @@ func (r *Receiver) start() {
 	r.offCount = 0
 }
 
+// baseband returns the input mixed down with the nominal carrier and
+// interpolated at time pos (which must have a full filter span of input
+// on either side in the ring).
+func (r *Receiver) baseband(pos float64) complex128 {
+	ti := int(pos) // pos is positive: truncation is floor
+	p := int((pos-float64(ti))*rxPhases + 0.5)
+	k := ti - rxHalf + 1 // the first sample under the filter
+	start := k & (rxRing - 1)
+	hr, hi := &rxTapRe[p], &rxTapIm[p]
+	x := (*[rxTaps]float64)(r.line[start : start+rxTaps])
+	// Four independent sums each for the real and imaginary parts: one
+	// chain of additions would be bound by their latency.
+	var r0, r1, r2, r3, i0, i1, i2, i3 float64
+	for j := 0; j < rxTaps; j += 4 {
+		r0 += hr[j] * x[j]
+		i0 += hi[j] * x[j]
+		r1 += hr[j+1] * x[j+1]
+		i1 += hi[j+1] * x[j+1]
+		r2 += hr[j+2] * x[j+2]
+		i2 += hi[j+2] * x[j+2]
+		r3 += hr[j+3] * x[j+3]
+		i3 += hi[j+3] * x[j+3]
+	}
+	re, im := (r0+r1)+(r2+r3), (i0+i1)+(i2+i3)
+	// Turn by e^{-jωk}: the carrier phase of the first sample.
+	c := uint(k) % carrierPeriod
+	cr, ci := carrierCos[c], -carrierSin[c]
+	return complex(re*cr-im*ci, re*ci+im*cr)
+}
+
 // instant computes one half-symbol sample at time r.pos.
 func (r *Receiver) instant() {
-	ti := float64(int(r.pos)) // pos is positive: truncation is floor
-	p := int((r.pos-ti)*rxPhases + 0.5)
-	start := (int(ti) - rxHalf + 1) & (rxRing - 1)
-	h := &rxFilter[p]
-	b := (*[rxTaps]complex128)(r.buf[start : start+rxTaps])
-	var re, im float64
-	for j := range b {
-		re += h[j] * real(b[j])
-		im += h[j] * imag(b[j])
-	}
+	z := r.baseband(r.pos)
 	// The front end mixed with the nominal carrier; turn back by the
 	// estimated offset and phase.
-	z := complex(re, im) * r.rot
+	z *= r.rot
 	r.turn(r.omega / 2)
 
 	centre := r.half
@@ -389,13 +418,21 @@ func (r *Receiver) instant() {
 // equalise returns the equaliser output for the newest symbol.
 func (r *Receiver) equalise() complex128 {
 	x := (*[eqTaps]complex128)(r.eqBuf[r.eqPos : r.eqPos+eqTaps])
-	var re, im float64
-	for j, c := range &r.coef {
-		v := x[j]
-		re += real(c)*real(v) - imag(c)*imag(v)
-		im += real(c)*imag(v) + imag(c)*real(v)
+	h := &r.coef
+	// Two independent sums each, to halve the chain of dependent additions.
+	var r0, i0, r1, i1 float64
+	for j := 0; j < eqTaps-1; j += 2 {
+		c, v := h[j], x[j]
+		r0 += real(c)*real(v) - imag(c)*imag(v)
+		i0 += real(c)*imag(v) + imag(c)*real(v)
+		c, v = h[j+1], x[j+1]
+		r1 += real(c)*real(v) - imag(c)*imag(v)
+		i1 += real(c)*imag(v) + imag(c)*real(v)
 	}
-	return complex(re, im)
+	c, v := h[eqTaps-1], x[eqTaps-1]
+	r0 += real(c)*real(v) - imag(c)*imag(v)
+	i0 += real(c)*imag(v) + imag(c)*real(v)
+	return complex(r0+r1, i0+i1)
 }
 
 // adapt moves the equaliser taps towards giving want for the newest symbol.

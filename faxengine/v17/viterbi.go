@@ -18,17 +18,42 @@ const maxDepth = 64
 // the signal ends.
 const DefaultDepth = 24
 
+// Branch metrics are squared distances in fixed point, 1/distScale of a
+// unit², clamped at maxDist units²: integer metrics let the add-compare-
+// select run without data-dependent branches (a conditional move per
+// comparison), which on random data the floating-point comparisons could
+// not avoid. The resolution is far below the noise at any usable SNR.
+const (
+	distScale = 256
+	maxDist   = 4096 // a point 64 units from every subset point is noise
+)
+
+// quantDist returns the branch metric of a squared distance d.
+func quantDist(d float64) int32 {
+	if !(d < maxDist) { // also NaN
+		d = maxDist
+	}
+	return int32(d * distScale)
+}
+
 // slicer finds, for a received point, the nearest point of each of the eight
 // subsets of a constellation (the subset is Y2 Y1 Y0, the low three bits of
 // the symbol number). Rather than measure the distance to every point, it
 // looks up the received point's cell in a grid of unit squares, which lists
 // for each subset the few points that can be nearest to anything in the
-// cell.
+// cell. Each subset is a coset of 4Z², whose Voronoi cells have their
+// edges on the integer grid, so away from the edge of the constellation a
+// cell has exactly one candidate per subset: those cells take a
+// straight-line path.
 type slicer struct {
 	all []complex128
 	// pts holds the points again in an array any uint8 indexes safely, so
 	// that the inner loop needs no bounds checks.
 	pts *[256]complex128
+	// one[cell] is the nearest point of each subset for a cell with a
+	// single candidate per subset, and simple[cell] says it is one.
+	one    *[gridSize * gridSize][8]uint8
+	simple *[gridSize * gridSize]bool
 	// cand[cell][sub] holds up to maxCand symbol numbers; candN the count.
 	cand  [][8][maxCand]uint8
 	candN [][8]uint8
@@ -55,27 +80,44 @@ func slicerFor(bits int) *slicer {
 func newSlicer(bits int) *slicer {
 	c := constellation(bits)
 	s := &slicer{
-		all:   c,
-		pts:   new([256]complex128),
-		cand:  make([][8][maxCand]uint8, gridSize*gridSize),
-		candN: make([][8]uint8, gridSize*gridSize),
+		all:    c,
+		pts:    new([256]complex128),
+		one:    new([gridSize * gridSize][8]uint8),
+		simple: new([gridSize * gridSize]bool),
+		cand:   make([][8][maxCand]uint8, gridSize*gridSize),
+		candN:  make([][8]uint8, gridSize*gridSize),
 	}
 	copy(s.pts[:], c)
-	// Sample each cell densely (edges included) and keep every point that
-	// is nearest in its subset somewhere.
+	// Sample each cell densely, up to a hair inside its edges, and keep
+	// every point that is nearest in its subset somewhere. On an edge
+	// itself the candidates of either side tie, so either gives the same
+	// distance; sampling the edges exactly would only add tied points.
 	const steps = 12
+	const inset = 1e-9
 	for cy := 0; cy < gridSize; cy++ {
 		for cx := 0; cx < gridSize; cx++ {
 			cell := cy*gridSize + cx
 			for i := 0; i <= steps; i++ {
 				for j := 0; j <= steps; j++ {
-					z := complex(float64(cx-gridHalf)+float64(i)/steps, float64(cy-gridHalf)+float64(j)/steps)
+					fx := inset + float64(i)/steps*(1-2*inset)
+					fy := inset + float64(j)/steps*(1-2*inset)
+					z := complex(float64(cx-gridHalf)+fx, float64(cy-gridHalf)+fy)
 					var dist [8]float64
 					var num [8]uint8
 					slowSlice(c, z, &dist, &num)
 					for sub := 0; sub < 8; sub++ {
 						s.addCand(cell, sub, num[sub])
 					}
+				}
+			}
+			// Cells on the edge of the grid also take every point beyond
+			// it, so they never count as simple: a point in a simple cell
+			// is within the grid, and its distances are below maxDist.
+			s.simple[cell] = cx > 0 && cx < gridSize-1 && cy > 0 && cy < gridSize-1
+			for sub := 0; sub < 8; sub++ {
+				s.one[cell][sub] = s.cand[cell][sub][0]
+				if s.candN[cell][sub] != 1 {
+					s.simple[cell] = false
 				}
 			}
 		}
@@ -117,19 +159,41 @@ func slowSlice(c []complex128, z complex128, dist *[8]float64, num *[8]uint8) in
 	return best
 }
 
-// slice fills dist with the squared distance from z to the nearest point of
-// each subset and num with that point's symbol number. It returns the symbol
-// number of the nearest point overall.
-func (s *slicer) slice(z complex128, dist *[8]float64, num *[8]uint8) int {
+// cellOf returns the grid cell of z, clamped to the grid (also for NaN).
+func cellOf(z complex128) int {
+	// Conversion truncates towards zero, so shift into the positive range
+	// first; anything left of the grid lands in column 0 after clamping.
+	ix := int(real(z) + gridHalf)
+	iy := int(imag(z) + gridHalf)
+	ix = min(max(ix, 0), gridSize-1)
+	iy = min(max(iy, 0), gridSize-1)
+	return iy*gridSize + ix
+}
+
+// slice fills dist with the branch metric (quantDist of the squared
+// distance) from z to the nearest point of each subset and num with that
+// point's symbol number. It returns the symbol number of the nearest point
+// overall (of the smallest metric; on a tie the lowest subset).
+func (s *slicer) slice(z complex128, dist *[8]int32, num *[8]uint8) int {
 	zr, zi := real(z), imag(z)
-	// Truncation is floor once shifted non-negative.
-	fx := min(max(zr+gridHalf, 0), gridSize-1)
-	fy := min(max(zi+gridHalf, 0), gridSize-1)
-	cell := int(fy)*gridSize + int(fx)
+	cell := cellOf(z)
+	pts := s.pts
+	if s.simple[cell] {
+		one := &s.one[cell]
+		*num = *one
+		best := int32(math.MaxInt32)
+		for sub := 0; sub < 8; sub++ {
+			p := pts[one[sub]]
+			dr, di := real(p)-zr, imag(p)-zi
+			d := int32((dr*dr + di*di) * distScale) // below maxDist: see newSlicer
+			dist[sub] = d
+			best = min(best, d<<3|int32(sub))
+		}
+		return int(one[best&7])
+	}
 	cand := &s.cand[cell]
 	candN := &s.candN[cell]
-	pts := s.pts
-	best, bestD := 0, math.Inf(1)
+	best := int32(math.MaxInt32)
 	for sub := 0; sub < 8; sub++ {
 		c := &cand[sub]
 		n0 := c[0]
@@ -143,13 +207,12 @@ func (s *slicer) slice(z complex128, dist *[8]float64, num *[8]uint8) int {
 				d0, n0 = d, n
 			}
 		}
-		dist[sub] = d0
+		d := quantDist(d0)
+		dist[sub] = d
 		num[sub] = n0
-		if d0 < bestD {
-			best, bestD = int(n0), d0
-		}
+		best = min(best, d<<3|int32(sub))
 	}
-	return best
+	return int(num[best&7])
 }
 
 // viterbi is a maximum-likelihood sequence decoder for the V.17 trellis
@@ -159,8 +222,11 @@ func (s *slicer) slice(z complex128, dist *[8]float64, num *[8]uint8) int {
 // each symbol is decided with at least depth symbols after it, at an
 // eighth of the cost of tracing back for every symbol.
 type viterbi struct {
-	depth  int
-	metric [8]float64
+	depth int
+	// Path metrics, shifted left by fromBits: the add-compare-select works
+	// on metric<<fromBits | from, so that one integer minimum picks the
+	// survivor and records where it came from (ties go to the lower from).
+	metric [8]int32
 	// Per symbol, in a ring: for each state the surviving predecessor and
 	// input (pred<<2 | Y2Y1), and the nearest point of each subset.
 	from [ringLen][8]uint8
@@ -172,56 +238,36 @@ type viterbi struct {
 }
 
 const (
-	batch   = 8
-	ringLen = 128 // > maxDepth + batch
+	batch    = 8
+	ringLen  = 128 // > maxDepth + batch
+	fromBits = 5   // pred<<2 | Y2Y1
+	fromMask = 1<<fromBits - 1
 )
 
 func (v *viterbi) reset(depth int) {
 	v.depth = min(max(depth, 1), maxDepth)
-	v.metric = [8]float64{}
+	v.metric = [8]int32{}
 	v.pos, v.n, v.done = 0, 0, 0
 }
 
-// push adds one received symbol, given as the distance to and the number of
-// the nearest point of each subset, and returns the symbols decided by it
-// (oldest first; often none), valid until the next call.
-func (v *viterbi) push(dist *[8]float64, num *[8]uint8) []int {
-	var next [8]float64
-	var from [8]uint8
-	for t := range next {
-		b := &convPred[t]
-		// (The masks only tell the compiler the indices are in range.)
-		m0 := v.metric[b[0].pred&7] + dist[b[0].sub&7]
-		m1 := v.metric[b[1].pred&7] + dist[b[1].sub&7]
-		m2 := v.metric[b[2].pred&7] + dist[b[2].sub&7]
-		m3 := v.metric[b[3].pred&7] + dist[b[3].sub&7]
-		// A tournament: two independent comparisons, then one.
-		a, fa := m0, b[0].from
-		if m1 < m0 {
-			a, fa = m1, b[1].from
-		}
-		c, fc := m2, b[2].from
-		if m3 < m2 {
-			c, fc = m3, b[3].from
-		}
-		if c < a {
-			a, fa = c, fc
-		}
-		next[t], from[t] = a, fa
-	}
+// push adds one received symbol, given as the branch metric to and the
+// number of the nearest point of each subset, and returns the symbols
+// decided by it (oldest first; often none), valid until the next call.
+func (v *viterbi) push(dist *[8]int32, num *[8]uint8) []int {
+	next := acs(&v.metric, dist)
 	// Keep metrics small: subtract the best, which also finds the state
-	// a traceback starts from.
-	best, bm := 0, next[0]
+	// a traceback starts from (on a tie the lowest).
+	best := next[0] &^ fromMask
 	for s := 1; s < 8; s++ {
-		if next[s] < bm {
-			best, bm = s, next[s]
-		}
+		best = min(best, next[s]&^fromMask|int32(s))
 	}
-	for s := range next {
-		v.metric[s] = next[s] - bm
+	bm := best &^ fromMask
+	f := &v.from[v.pos&(ringLen-1)]
+	for s, x := range next {
+		v.metric[s] = x&^fromMask - bm
+		f[s] = uint8(x & fromMask)
 	}
-	v.from[v.pos] = from
-	v.num[v.pos] = *num
+	v.num[v.pos&(ringLen-1)] = *num
 	slot := v.pos
 	if v.pos++; v.pos == ringLen {
 		v.pos = 0
@@ -230,7 +276,29 @@ func (v *viterbi) push(dist *[8]float64, num *[8]uint8) []int {
 	if v.n-v.done < v.depth+batch-1 {
 		return nil
 	}
-	return v.decide(best, slot, v.n-v.done, batch)
+	return v.decide(int(best&7), slot, v.n-v.done, batch)
+}
+
+// acs is one add-compare-select step of the trellis: for each state, the
+// smallest of metric[pred] + dist[sub]<<fromBits | from over its four
+// branches (convPred; metrics are kept shifted). It is written out for the V.17 code, with from
+// = pred<<2 | sub>>1 split between the two terms; TestACS holds it to the
+// table-driven version.
+func acs(metric *[8]int32, dist *[8]int32) [8]int32 {
+	m0, m1, m2, m3 := metric[0], metric[1]+1<<2, metric[2]+2<<2, metric[3]+3<<2
+	m4, m5, m6, m7 := metric[4]+4<<2, metric[5]+5<<2, metric[6]+6<<2, metric[7]+7<<2
+	d0, d1, d2, d3 := dist[0]<<fromBits, dist[1]<<fromBits, dist[2]<<fromBits+1, dist[3]<<fromBits+1
+	d4, d5, d6, d7 := dist[4]<<fromBits+2, dist[5]<<fromBits+2, dist[6]<<fromBits+3, dist[7]<<fromBits+3
+	return [8]int32{
+		min(min(m0+d0, m2+d6), min(m4+d2, m6+d4)),
+		min(min(m0+d6, m2+d0), min(m4+d4, m6+d2)),
+		min(min(m0+d2, m2+d4), min(m4+d0, m6+d6)),
+		min(min(m0+d4, m2+d2), min(m4+d6, m6+d0)),
+		min(min(m1+d1, m3+d3), min(m5+d7, m7+d5)),
+		min(min(m1+d5, m3+d7), min(m5+d3, m7+d1)),
+		min(min(m1+d7, m3+d5), min(m5+d1, m7+d3)),
+		min(min(m1+d3, m3+d1), min(m5+d5, m7+d7)),
+	}
 }
 
 // decide traces back from state st at ring slot slot through span symbols
