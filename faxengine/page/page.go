@@ -11,7 +11,9 @@
 //   - A bilevel page that already has a fax width (1728, 2048 or 2432 pels
 //     at 8 pels/mm and their equivalents) and the target resolution, and no
 //     option asking for another width, keeps its pixels exactly, at any
-//     length up to MaxUnlimitedRows.
+//     length (split at MaxUnlimitedRows). Its pixels are not copied: the
+//     page returned is the *raster.Bitmap given (or shares its Pix), so
+//     neither may be modified while the other is in use.
 //   - Anything else is resampled by area averaging to the target
 //     resolution, at its physical size when it fits the paper width and
 //     scaled down (aspect ratio preserved) when it does not, then centred
@@ -240,9 +242,7 @@ func Fit(img image.Image, xres, yres float64, o Options) ([]*raster.Bitmap, erro
 		return nil, err
 	}
 	if pl.keep {
-		out := cloneBitmap(bm)
-		out.XRes, out.YRes = pl.target.X, pl.target.Y
-		return splitRows(out, MaxUnlimitedRows), nil
+		return keepBitmap(bm, pl.target), nil
 	}
 	out := raster.New(pl.outW, pl.ch)
 	out.XRes, out.YRes = pl.target.X, pl.target.Y
@@ -251,7 +251,7 @@ func Fit(img image.Image, xres, yres float64, o Options) ([]*raster.Bitmap, erro
 		method = Threshold
 	}
 	resample(out, (pl.outW-pl.cw)/2, pl.cw, img, method)
-	return splitRows(out, pl.maxRows), nil
+	return splitShared(out, pl.maxRows, pl.target), nil
 }
 
 // Count returns the number of fax pages Fit makes of a page of w x h pels
@@ -352,6 +352,52 @@ func faxWidth(w int, xres float64) Width {
 	return 0
 }
 
+// keepBitmap returns b as fax pages at resolution r without copying its
+// pixels when it can: b itself when it already says r and its rows are
+// clean (no bits set past Width), else a new header on the same pixels, or
+// a clean copy when b has bits set past Width.
+func keepBitmap(b *raster.Bitmap, r Resolution) []*raster.Bitmap {
+	if !cleanPadding(b) {
+		b = cloneBitmap(b)
+	} else if b.XRes != r.X || b.YRes != r.Y || b.Height > MaxUnlimitedRows {
+		c := *b
+		b = &c
+	}
+	b.XRes, b.YRes = r.X, r.Y
+	if b.Height <= MaxUnlimitedRows {
+		return []*raster.Bitmap{b}
+	}
+	return splitShared(b, MaxUnlimitedRows, r)
+}
+
+// cleanPadding reports whether b's rows have no bits set past Width (and
+// Pix holds them all).
+func cleanPadding(b *raster.Bitmap) bool {
+	if b.Stride < (b.Width+7)/8 || len(b.Pix) < b.Height*b.Stride {
+		return false
+	}
+	n := (b.Width + 7) / 8
+	var tail byte
+	if r := b.Width % 8; r != 0 {
+		tail = byte(0xff >> uint(r))
+	}
+	if tail == 0 && b.Stride == n {
+		return true
+	}
+	for y := 0; y < b.Height; y++ {
+		row := b.Pix[y*b.Stride : (y+1)*b.Stride]
+		if row[n-1]&tail != 0 {
+			return false
+		}
+		for _, v := range row[n:] {
+			if v != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func cloneBitmap(b *raster.Bitmap) *raster.Bitmap {
 	out := raster.New(b.Width, b.Height)
 	n := (b.Width + 7) / 8
@@ -362,21 +408,6 @@ func cloneBitmap(b *raster.Bitmap) *raster.Bitmap {
 		for y := 0; y < b.Height; y++ {
 			out.Row(y)[n-1] &= byte(0xff << uint(8-r))
 		}
-	}
-	return out
-}
-
-// splitRows cuts b into pages of at most rows rows.
-func splitRows(b *raster.Bitmap, rows int) []*raster.Bitmap {
-	if b.Height <= rows {
-		return []*raster.Bitmap{b}
-	}
-	var out []*raster.Bitmap
-	for y := 0; y < b.Height; y += rows {
-		n := min(rows, b.Height-y)
-		p := &raster.Bitmap{Width: b.Width, Height: n, Stride: b.Stride, XRes: b.XRes, YRes: b.YRes,
-			Pix: append([]byte(nil), b.Pix[y*b.Stride:(y+n)*b.Stride]...)}
-		out = append(out, p)
 	}
 	return out
 }
