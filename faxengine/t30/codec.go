@@ -39,10 +39,16 @@ func (StdCodec) Encode(img *raster.Bitmap, enc Encoding, minRowBits int) ([]byte
 }
 
 // Decode implements Codec.
-func (StdCodec) Decode(data []byte, enc Encoding, width int) (*raster.Bitmap, Quality, error) {
+func (c StdCodec) Decode(data []byte, enc Encoding, width int) (*raster.Bitmap, Quality, error) {
+	return c.DecodeInto(nil, data, enc, width)
+}
+
+// DecodeInto implements PageDecoder: it decodes into dst's pixel memory
+// when dst is not nil.
+func (StdCodec) DecodeInto(dst *raster.Bitmap, data []byte, enc Encoding, width int) (*raster.Bitmap, Quality, error) {
 	switch enc {
 	case MH, MR:
-		img := newPage(width, len(data))
+		img := newPage(dst, width)
 		o := t4.DecoderOptions{Encoding: t4.MH, OnRow: func(row []byte, _ bool) { img.AppendRow(row) }}
 		if enc == MR {
 			o.Encoding = t4.MR
@@ -60,7 +66,7 @@ func (StdCodec) Decode(data []byte, enc Encoding, width int) (*raster.Bitmap, Qu
 		}
 		return img, q, nil
 	case MMR:
-		img := newPage(width, len(data))
+		img := newPage(dst, width)
 		d, err := t6.NewDecoder(width, t6.DecoderOptions{OnRow: img.AppendRow})
 		if err != nil {
 			return nil, Quality{}, fmt.Errorf("t30: decode MMR: %w", err)
@@ -81,10 +87,15 @@ func (StdCodec) Decode(data []byte, enc Encoding, width int) (*raster.Bitmap, Qu
 	return nil, Quality{}, fmt.Errorf("t30: decode: unknown encoding %d", enc)
 }
 
-// newPage returns an empty bitmap with room for the rows of a typical page,
-// so decoding does not grow it again and again.
-func newPage(width, _ int) *raster.Bitmap {
+// newPage returns an empty bitmap of the given width on dst's memory, or
+// with room for the rows of a typical page, so decoding does not grow it
+// again and again.
+func newPage(dst *raster.Bitmap, width int) *raster.Bitmap {
 	img := raster.New(width, 0)
-	img.Pix = make([]byte, 0, img.Stride*2400)
+	if dst != nil && dst.Pix != nil {
+		img.Pix = dst.Pix[:0]
+	} else {
+		img.Pix = make([]byte, 0, img.Stride*2400)
+	}
 	return img
 }

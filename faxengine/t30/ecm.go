@@ -329,7 +329,7 @@ func (s *session) ecmBlockComplete(q, resp byte) {
 	}
 	ppm := plainPostMessage(q)
 	data := e.page
-	e.page = nil
+	e.page = data[:0] // the next page reuses the memory: storePage keeps no reference
 	if s.storePage(data) == FCFDCN || s.done {
 		return
 	}

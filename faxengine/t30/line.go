@@ -54,6 +54,13 @@ type Codec interface {
 	Decode(data []byte, enc Encoding, width int) (*raster.Bitmap, Quality, error)
 }
 
+// PageDecoder is a Codec that can decode into the memory of an earlier
+// page (StdCodec is one): a receiver then reuses one page's memory for the
+// whole call.
+type PageDecoder interface {
+	DecodeInto(dst *raster.Bitmap, data []byte, enc Encoding, width int) (*raster.Bitmap, Quality, error)
+}
+
 // Document is what a sending terminal transmits.
 type Document interface {
 	Pages() int
@@ -64,7 +71,9 @@ type Document interface {
 // PageSink stores what a receiving terminal receives, page by page.
 type PageSink interface {
 	// WritePage stores a complete page; it is called as each page is
-	// confirmed, so a call that ends early keeps the pages before.
+	// confirmed, so a call that ends early keeps the pages before. img
+	// is valid only during the call (its memory holds the next page
+	// later): a sink that keeps the pixels must copy them.
 	WritePage(img *raster.Bitmap, info PageInfo) error
 }
 

@@ -91,6 +91,8 @@ type session struct {
 	rx     rxPage
 	ecmRx  ecmRx
 	stored int
+	// rxImage is the last page decoded, whose memory the next one reuses.
+	rxImage *raster.Bitmap
 
 	report Report
 	done   bool
@@ -919,7 +921,17 @@ func (s *session) onPostMessage(fcf byte) {
 // storePage decodes and stores a page; it returns the response to send.
 func (s *session) storePage(data []byte) byte {
 	st := s.settings
-	img, q, err := s.cfg.Codec.Decode(data, st.Encoding, st.Width.Pixels(st.Resolution))
+	var img *raster.Bitmap
+	var q Quality
+	var err error
+	if pd, ok := s.cfg.Codec.(PageDecoder); ok {
+		img, q, err = pd.DecodeInto(s.rxImage, data, st.Encoding, st.Width.Pixels(st.Resolution))
+		if img != nil {
+			s.rxImage = img // its memory serves the next page
+		}
+	} else {
+		img, q, err = s.cfg.Codec.Decode(data, st.Encoding, st.Width.Pixels(st.Resolution))
+	}
 	resp := judge(q, err)
 	if st.ECM && err == nil && q.Rows > 0 {
 		resp = FCFMCF // ECM data is checked frame by frame

@@ -339,7 +339,9 @@ func (d testDoc) Page(i int) (*raster.Bitmap, error) { return d[i], nil }
 type testSink struct{ pages []*raster.Bitmap }
 
 func (s *testSink) WritePage(img *raster.Bitmap, _ PageInfo) error {
-	s.pages = append(s.pages, img)
+	c := *img // img's memory is reused for the next page
+	c.Pix = append([]byte(nil), img.Pix[:img.Height*img.Stride]...)
+	s.pages = append(s.pages, &c)
 	return nil
 }
 

@@ -140,7 +140,14 @@ func (s *sliceWriter) Write(p []byte) (int, error) {
 
 // Encode codes a whole page and returns the coded bytes.
 func Encode(b *raster.Bitmap, opts Options) ([]byte, error) {
-	var s sliceWriter
+	return AppendEncode(nil, b, opts)
+}
+
+// AppendEncode codes a whole page and appends the coded bytes to dst
+// (which may be a buffer of an earlier page, dst[:0], to reuse its
+// memory).
+func AppendEncode(dst []byte, b *raster.Bitmap, opts Options) ([]byte, error) {
+	s := sliceWriter{p: dst}
 	e, err := NewEncoder(&s, b.Width, opts)
 	if err != nil {
 		return nil, err

@@ -10,13 +10,13 @@ import (
 	"github.com/rayofax/rayofax/faxengine/t6"
 )
 
-// encode codes a page for the Writer and returns the strip, its
-// Compression and its T4Options.
-func (w *Writer) encode(bm *raster.Bitmap, yres float64) ([]byte, Compression, uint32, error) {
+// encode codes a page for the Writer and returns the strip (appended to
+// dst), its Compression and its T4Options.
+func (w *Writer) encode(dst []byte, bm *raster.Bitmap, yres float64) ([]byte, Compression, uint32, error) {
 	switch w.opts.Coding {
 	case Uncompressed:
 		n := (bm.Width + 7) / 8
-		out := make([]byte, 0, n*bm.Height)
+		out := dst
 		for y := 0; y < bm.Height; y++ {
 			out = append(out, bm.Row(y)[:n]...)
 			if r := bm.Width % 8; r != 0 {
@@ -24,8 +24,9 @@ func (w *Writer) encode(bm *raster.Bitmap, yres float64) ([]byte, Compression, u
 			}
 		}
 		if w.opts.FillOrder == 2 {
-			for i, b := range out {
-				out[i] = bits.Reverse8(b)
+			tail := out[len(dst):]
+			for i, b := range tail {
+				tail[i] = bits.Reverse8(b)
 			}
 		}
 		return out, CompressionNone, 0, nil
@@ -46,13 +47,13 @@ func (w *Writer) encode(bm *raster.Bitmap, yres float64) ([]byte, Compression, u
 				}
 			}
 		}
-		data, err := t4.Encode(bm, opts)
+		data, err := t4.AppendEncode(dst, bm, opts)
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("T.4 %v: %w", opts.Encoding, err)
 		}
 		return data, CompressionT4, t4opt, nil
 	case MMR:
-		data, err := t6.Encode(bm, t6.Options{MSBFirst: w.opts.FillOrder == 1})
+		data, err := t6.AppendEncode(dst, bm, t6.Options{MSBFirst: w.opts.FillOrder == 1})
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("T.6: %w", err)
 		}

@@ -82,6 +82,7 @@ type Writer struct {
 	pages   int
 	err     error
 	closeFn func() error
+	buf     []byte // a page's strip and IFD, reused page after page
 }
 
 // ErrClosed is returned by a Writer used after Close.
@@ -203,7 +204,7 @@ func (w *Writer) WritePage(bm *raster.Bitmap, meta PageMeta) error {
 	}
 	xres, yres = faxDPI(xres), faxDPI(yres)
 
-	data, comp, t4opt, err := w.encode(bm, yres)
+	data, comp, t4opt, err := w.encode(w.buf[:0], bm, yres)
 	if err != nil {
 		return fmt.Errorf("tiff: page %d: %w", w.pages+1, err)
 	}
@@ -256,12 +257,12 @@ func (w *Writer) WritePage(bm *raster.Bitmap, meta PageMeta) error {
 	}
 	ifd.set(tagStripOffsets, uint32(dataOff))
 	block, nextPos, totalPos := ifd.bytes(ifdOff)
-	buf := make([]byte, 0, int(ifdOff-dataOff)+len(block))
-	buf = append(buf, data...)
+	buf := data
 	if int64(len(data)) < ifdOff-dataOff {
 		buf = append(buf, 0)
 	}
 	buf = append(buf, block...)
+	w.buf = buf // the next page's data goes into the same memory
 	if _, err := w.w.WriteAt(buf, dataOff); err != nil {
 		w.err = fmt.Errorf("tiff: page %d: %w", w.pages+1, err)
 		return w.err
