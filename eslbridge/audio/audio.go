@@ -25,8 +25,12 @@
 // After a pause of more than PauseReset (the stream stopped, e.g. while an
 // application ran) the next datagram starts a new run without filling.
 //
-// One goroutine per stream reads the socket and runs the handler; nothing
-// is allocated per frame. Only 8 kHz L16 (320-byte datagrams) is handled:
+// Readers run the handlers. On Linux a few goroutines (one per CPU) each
+// serve many streams' sockets from an epoll set, itself waited on through
+// the Go poller: a frame costs one recvmsg and one sendto, and a reader
+// wakes once for every frame that came meanwhile. Elsewhere each stream
+// has a goroutine of its own. Either way a stream's handler runs on one
+// goroutine at a time and nothing is allocated per frame. Only 8 kHz L16 (320-byte datagrams) is handled:
 // other sizes (a 16 kHz channel) are counted as BadSize and ignored.
 package audio
 
@@ -38,7 +42,6 @@ import (
 	"math"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,7 +103,7 @@ var ErrNoMedia = errors.New("audio: no datagram from the switch")
 
 // Stream is one call's unicast endpoint: our socket and the switch's.
 type Stream struct {
-	pc     *net.UDPConn
+	sock   sock // the platform's socket and reader
 	local  *net.UDPAddr
 	h      Handler
 	remote atomic.Pointer[netip.AddrPort]
@@ -108,10 +111,23 @@ type Stream struct {
 	received, sent, filled, early, strays, badSize, late, delayed, runs atomic.Int64
 
 	mu      sync.Mutex
-	arrived *sync.Cond // broadcast on each accepted datagram
+	arrived *sync.Cond   // broadcast on each accepted datagram while waiters > 0
+	waiters atomic.Int32 // WaitReceived calls waiting
+
+	r rxState // the reader's only
 
 	done chan struct{}
 	once sync.Once
+}
+
+// rxState is the reader's: the frame held until its successor shows
+// which slot it had, and the buffers to answer it.
+type rxState struct {
+	held, out, silence []int16
+	pkt                []byte
+	sl                 slots
+	holding            bool
+	heldAt             time.Time
 }
 
 // Listen binds our end of a stream on ip:port and starts reading; frames
@@ -121,14 +137,17 @@ func Listen(ip string, port int, h Handler) (*Stream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audio: address %s:%d: %w", ip, port, err)
 	}
-	pc, err := net.ListenUDP("udp", addr)
-	if err != nil {
+	s := &Stream{h: h, done: make(chan struct{})}
+	s.arrived = sync.NewCond(&s.mu)
+	s.r = rxState{
+		held:    make([]int16, FrameSamples),
+		out:     make([]int16, FrameSamples),
+		silence: make([]int16, FrameSamples),
+		pkt:     make([]byte, FrameBytes),
+	}
+	if err := s.open(addr); err != nil {
 		return nil, fmt.Errorf("audio: listen %s: %w", addr, err)
 	}
-	enableTimestamps(pc)
-	s := &Stream{pc: pc, local: pc.LocalAddr().(*net.UDPAddr), h: h, done: make(chan struct{})}
-	s.arrived = sync.NewCond(&s.mu)
-	go s.loop()
 	return s, nil
 }
 
@@ -159,6 +178,10 @@ func (s *Stream) WaitReceived(ctx context.Context, mark int64, timeout time.Dura
 	defer stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The reader counts a datagram, then looks for waiters; we count
+	// ourselves, then look at the datagrams: one of us sees the other.
+	s.waiters.Add(1)
+	defer s.waiters.Add(-1)
 	for s.received.Load() <= mark {
 		select {
 		case <-s.done:
@@ -185,10 +208,11 @@ func (s *Stream) Stats() Stats {
 	}
 }
 
-// Close stops the stream and releases the socket.
+// Close stops the stream and releases the socket; the handler is not
+// called once Close has returned.
 func (s *Stream) Close() error {
 	s.once.Do(func() {
-		s.pc.Close()
+		s.shut()
 		<-s.done
 		s.mu.Lock()
 		s.arrived.Broadcast()
@@ -197,106 +221,94 @@ func (s *Stream) Close() error {
 	return nil
 }
 
-// Done is closed when the stream's goroutine has ended.
+// Done is closed when the stream's reading has ended.
 func (s *Stream) Done() <-chan struct{} { return s.done }
 
-func (s *Stream) loop() {
-	defer close(s.done)
-	var (
-		buf      = make([]byte, 2048)
-		oob      = make([]byte, 128)
-		held     = make([]int16, FrameSamples)
-		out      = make([]int16, FrameSamples)
-		silence  = make([]int16, FrameSamples)
-		pkt      = make([]byte, FrameBytes)
-		sl       slots
-		holding  bool
-		heldAt   time.Time
-		deadline time.Time // read deadline in force (zero: none)
-	)
-	// answer sends the held frame, after silence for the slots lost
-	// before it; next is its successor's arrival (zero if none).
-	answer := func(next, trigger, started time.Time) {
-		fill, early, newRun := sl.place(heldAt, next)
-		if newRun {
-			s.runs.Add(1)
-		}
-		if early {
-			s.early.Add(1)
-		}
-		remote := s.remote.Load()
-		for range fill {
-			s.h.Frame(silence, out)
-			s.send(pkt, out, *remote)
-			s.filled.Add(1)
-		}
-		s.h.Frame(held, out)
-		s.send(pkt, out, *remote)
-		holding = false
-		done := time.Now()
-		if done.Sub(started) > FrameTime {
-			s.late.Add(1)
-		}
-		if done.Sub(trigger) > FrameTime {
-			s.delayed.Add(1)
-		}
+// holdTimeout: a held frame whose successor has not come this long after
+// it arrived is answered without it.
+const holdTimeout = FrameTime * 3 / 2
+
+// holdDeadline is when the held frame is answered if no successor comes;
+// zero if no frame is held.
+func (s *Stream) holdDeadline() time.Time {
+	if !s.r.holding {
+		return time.Time{}
 	}
-	for {
-		// While a frame is held, wait for its successor until 30 ms after
-		// the held frame arrived; if we are running behind, still look at
-		// what is queued before giving up on it.
-		want := time.Time{}
-		if holding {
-			want = heldAt.Add(FrameTime * 3 / 2)
-			if soon := time.Now().Add(time.Millisecond); want.Before(soon) {
-				want = soon
-			}
-		}
-		if !want.Equal(deadline) {
-			s.pc.SetReadDeadline(want)
-			deadline = want
-		}
-		n, oobn, _, from, err := s.pc.ReadMsgUDPAddrPort(buf, oob)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) && holding {
-				now := time.Now()
-				answer(time.Time{}, now, now)
-			}
-			continue // or e.g. ICMP port unreachable reported on a read
-		}
-		now := time.Now()
-		at := arrivalTime(oob[:oobn], now)
-		remote := s.remote.Load()
-		if remote == nil || from.Port() != remote.Port() || from.Addr().Unmap() != remote.Addr() {
-			s.strays.Add(1)
-			continue
-		}
-		if n != FrameBytes {
-			s.badSize.Add(1)
-			continue
-		}
-		if holding {
-			answer(at, at, now)
-		}
-		for i := range held {
-			held[i] = int16(binary.LittleEndian.Uint16(buf[2*i:]))
-		}
-		holding, heldAt = true, at
-		s.received.Add(1)
+	return s.r.heldAt.Add(holdTimeout)
+}
+
+// datagram handles one datagram b from `from`, read at now, which reached
+// the host at `at`: a frame from the switch releases the held frame's
+// answer and is held in turn.
+func (s *Stream) datagram(b []byte, from netip.AddrPort, at, now time.Time) {
+	remote := s.remote.Load()
+	if remote == nil || from.Port() != remote.Port() || from.Addr().Unmap() != remote.Addr() {
+		s.strays.Add(1)
+		return
+	}
+	if len(b) != FrameBytes {
+		s.badSize.Add(1)
+		return
+	}
+	r := &s.r
+	if r.holding {
+		s.answer(at, at, now)
+	}
+	for i := range r.held {
+		r.held[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	r.holding, r.heldAt = true, at
+	s.received.Add(1)
+	if s.waiters.Load() > 0 {
 		s.mu.Lock()
 		s.arrived.Broadcast()
 		s.mu.Unlock()
 	}
 }
 
-func (s *Stream) send(pkt []byte, out []int16, to netip.AddrPort) {
-	for i, v := range out {
-		binary.LittleEndian.PutUint16(pkt[2*i:], uint16(v))
+// expire answers the held frame, whose successor did not come in time.
+func (s *Stream) expire(now time.Time) {
+	if s.r.holding {
+		s.answer(time.Time{}, now, now)
 	}
-	if _, err := s.pc.WriteToUDPAddrPort(pkt, to); err == nil {
+}
+
+// answer sends the held frame, after silence for the slots lost before
+// it; next is its successor's arrival (zero if none), trigger when the
+// answer was released and started when we began serving it.
+func (s *Stream) answer(next, trigger, started time.Time) {
+	r := &s.r
+	fill, early, newRun := r.sl.place(r.heldAt, next)
+	if newRun {
+		s.runs.Add(1)
+	}
+	if early {
+		s.early.Add(1)
+	}
+	remote := *s.remote.Load()
+	for range fill {
+		s.h.Frame(r.silence, r.out)
+		s.send(remote)
+		s.filled.Add(1)
+	}
+	s.h.Frame(r.held, r.out)
+	s.send(remote)
+	r.holding = false
+	done := time.Now()
+	if done.Sub(started) > FrameTime {
+		s.late.Add(1)
+	}
+	if done.Sub(trigger) > FrameTime {
+		s.delayed.Add(1)
+	}
+}
+
+func (s *Stream) send(to netip.AddrPort) {
+	r := &s.r
+	for i, v := range r.out {
+		binary.LittleEndian.PutUint16(r.pkt[2*i:], uint16(v))
+	}
+	if s.write(r.pkt, to) == nil {
 		s.sent.Add(1)
 	}
 }

@@ -264,3 +264,67 @@ func BenchmarkStreamsParallel(b *testing.B) {
 		pump(b, n)
 	})
 }
+
+// Many streams at once (on Linux they share the readers): each answers
+// its own switch end, and Close releases every port at once.
+func TestManyStreamsReleasePorts(t *testing.T) {
+	for _, ip := range []string{"127.0.0.1", "::1"} {
+		t.Run(ip, func(t *testing.T) {
+			sw, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
+			if err != nil {
+				t.Skipf("no %s here: %v", ip, err)
+			}
+			defer sw.Close()
+			const n = 50
+			var streams []*Stream
+			for range n {
+				st, err := Listen(ip, 0, echo)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				st.Expect(sw.LocalAddr().(*net.UDPAddr).AddrPort())
+				streams = append(streams, st)
+			}
+			pkt := make([]byte, FrameBytes)
+			for i, st := range streams {
+				binary.LittleEndian.PutUint16(pkt, uint16(i+1))
+				if _, err := sw.WriteToUDP(pkt, st.LocalAddr()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Each held frame is answered 30 ms later, its successor
+			// not having come.
+			got := map[int16]int{}
+			buf := make([]byte, 2048)
+			sw.SetReadDeadline(time.Now().Add(2 * time.Second))
+			for len(got) < n {
+				m, from, err := sw.ReadFromUDPAddrPort(buf)
+				if err != nil {
+					t.Fatalf("%d of %d answered: %v", len(got), n, err)
+				}
+				v := int16(binary.LittleEndian.Uint16(buf))
+				if m != FrameBytes || v < 1 || v > n || int(from.Port()) != streams[v-1].LocalAddr().Port {
+					t.Fatalf("answer %d from %v (%d bytes)", v, from, m)
+				}
+				got[v]++
+			}
+			for _, st := range streams {
+				st.Close()
+				select {
+				case <-st.Done():
+				default:
+					t.Fatal("Done open after Close")
+				}
+				pc, err := net.ListenUDP("udp", st.LocalAddr())
+				if err != nil {
+					t.Fatalf("port of a closed stream: %v", err)
+				}
+				pc.Close()
+				if s := st.Stats(); s.Received != 1 || s.Sent != 1 {
+					t.Errorf("stats %+v, want 1 received and 1 sent", s)
+				}
+			}
+		})
+	}
+}

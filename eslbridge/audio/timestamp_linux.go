@@ -13,9 +13,11 @@ func enableTimestamps(pc *net.UDPConn) {
 	if err != nil {
 		return
 	}
-	rc.Control(func(fd uintptr) {
-		syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
-	})
+	rc.Control(func(fd uintptr) { setTimestamps(int(fd)) })
+}
+
+func setTimestamps(fd int) {
+	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
 }
 
 func cmsgAlign(n int) int {

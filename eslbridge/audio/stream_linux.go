@@ -1,0 +1,391 @@
+package audio
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// On Linux the streams share a few readers (one per CPU), each an epoll
+// set of stream sockets served by one goroutine: a frame costs one
+// recvmsg and one sendto, and a reader wakes once for all the frames that
+// came meanwhile. (A goroutine
+// per stream on the Go poller costs, per frame, a second recvmsg that
+// finds the socket empty, a read-deadline reset, the poller's epoll_wait
+// and a goroutine switch: a third of the daemon's CPU at 300 calls.)
+
+// sock is a stream's socket, owned by one reader.
+type sock struct {
+	fd     int
+	family int
+	rd     *reader
+	// The address answers go to, as the kernel wants it (the reader's
+	// only): rebuilt when Expect changes the remote.
+	to    netip.AddrPort
+	sa    syscall.RawSockaddrInet6 // large enough for either family
+	salen uint32
+}
+
+func (s *Stream) open(addr *net.UDPAddr) error {
+	ap := addr.AddrPort()
+	ip := ap.Addr().Unmap()
+	family := syscall.AF_INET
+	if ip.Is6() {
+		family = syscall.AF_INET6
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_DGRAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_UDP)
+	if err != nil {
+		return fmt.Errorf("socket: %w", err)
+	}
+	var sa syscall.Sockaddr
+	if family == syscall.AF_INET {
+		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}
+	} else {
+		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16(), ZoneId: uint32(zoneIndex(addr.Zone))}
+	}
+	if err := syscall.Bind(fd, sa); err != nil {
+		syscall.Close(fd)
+		return fmt.Errorf("bind: %w", err)
+	}
+	setTimestamps(fd)
+	got, err := syscall.Getsockname(fd)
+	if err != nil {
+		syscall.Close(fd)
+		return fmt.Errorf("getsockname: %w", err)
+	}
+	switch a := got.(type) {
+	case *syscall.SockaddrInet4:
+		s.local = &net.UDPAddr{IP: append(net.IP(nil), a.Addr[:]...), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		s.local = &net.UDPAddr{IP: append(net.IP(nil), a.Addr[:]...), Port: a.Port, Zone: addr.Zone}
+	}
+	s.sock.fd, s.sock.family = fd, family
+	rd, err := pickReader()
+	if err != nil {
+		syscall.Close(fd)
+		return err
+	}
+	if err := rd.add(s); err != nil {
+		syscall.Close(fd)
+		return err
+	}
+	return nil
+}
+
+func zoneIndex(zone string) int {
+	if zone == "" {
+		return 0
+	}
+	if ifc, err := net.InterfaceByName(zone); err == nil {
+		return ifc.Index
+	}
+	return 0
+}
+
+// shut asks the stream's reader to close the socket; it closes s.done
+// when it has.
+func (s *Stream) shut() { s.sock.rd.remove(s) }
+
+// write sends pkt to `to` (reader only).
+func (s *Stream) write(pkt []byte, to netip.AddrPort) error {
+	k := &s.sock
+	if to != k.to || k.salen == 0 {
+		if err := k.setDest(to); err != nil {
+			return err
+		}
+	}
+	_, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, uintptr(k.fd), uintptr(unsafe.Pointer(&pkt[0])), uintptr(len(pkt)),
+		0, uintptr(unsafe.Pointer(&k.sa)), uintptr(k.salen))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// setDest builds the kernel's form of `to` for the socket's family.
+func (k *sock) setDest(to netip.AddrPort) error {
+	k.sa = syscall.RawSockaddrInet6{}
+	ip := to.Addr()
+	port := to.Port()
+	if k.family == syscall.AF_INET {
+		if !ip.Unmap().Is4() {
+			return errors.New("audio: IPv6 destination on an IPv4 socket")
+		}
+		sa4 := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&k.sa))
+		sa4.Family = syscall.AF_INET
+		putPort(&sa4.Port, port)
+		sa4.Addr = ip.Unmap().As4()
+		k.salen = syscall.SizeofSockaddrInet4
+	} else {
+		k.sa.Family = syscall.AF_INET6
+		putPort(&k.sa.Port, port)
+		k.sa.Addr = ip.As16()
+		k.salen = syscall.SizeofSockaddrInet6
+	}
+	k.to = to
+	return nil
+}
+
+// putPort stores a port in network byte order.
+func putPort(p *uint16, port uint16) {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	b[0], b[1] = byte(port>>8), byte(port)
+}
+
+func getPort(p *uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}
+
+// reader is one goroutine serving an epoll set of stream sockets: it
+// reads each datagram as it comes, answers held frames whose successor is
+// overdue, and closes the sockets of streams that ended.
+type reader struct {
+	epfd         int
+	wakeR, wakeW int // a pipe in the set: remove wakes the reader through it
+
+	mu      sync.Mutex
+	streams map[int32]*Stream // by socket
+	closing []*Stream         // streams whose socket the reader is to close
+	load    int               // streams served (under readers.mu)
+}
+
+var readers struct {
+	mu   sync.Mutex
+	list []*reader
+	err  error
+}
+
+// pickReader returns the reader serving the fewest streams, starting the
+// readers (one per CPU) at first use.
+func pickReader() (*reader, error) {
+	readers.mu.Lock()
+	defer readers.mu.Unlock()
+	if readers.list == nil && readers.err == nil {
+		for range runtime.GOMAXPROCS(0) {
+			rd, err := newReader()
+			if err != nil {
+				readers.err = err
+				break
+			}
+			readers.list = append(readers.list, rd)
+			go rd.run()
+		}
+	}
+	if len(readers.list) == 0 {
+		return nil, readers.err
+	}
+	best := readers.list[0]
+	for _, rd := range readers.list[1:] {
+		if rd.load < best.load {
+			best = rd
+		}
+	}
+	best.load++
+	return best, nil
+}
+
+func newReader() (*reader, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("audio: epoll: %w", err)
+	}
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		syscall.Close(epfd)
+		return nil, fmt.Errorf("audio: epoll: %w", err)
+	}
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		syscall.Close(epfd)
+		return nil, fmt.Errorf("audio: pipe: %w", err)
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(p[0])}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, p[0], &ev); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(p[0])
+		syscall.Close(p[1])
+		return nil, fmt.Errorf("audio: epoll: %w", err)
+	}
+	return &reader{epfd: epfd, wakeR: p[0], wakeW: p[1], streams: map[int32]*Stream{}}, nil
+}
+
+func (rd *reader) add(s *Stream) error {
+	s.sock.rd = rd
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	rd.streams[int32(s.sock.fd)] = s
+	// Level-triggered: a socket with datagrams left is reported again.
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(s.sock.fd)}
+	if err := syscall.EpollCtl(rd.epfd, syscall.EPOLL_CTL_ADD, s.sock.fd, &ev); err != nil {
+		delete(rd.streams, int32(s.sock.fd))
+		readers.mu.Lock()
+		rd.load--
+		readers.mu.Unlock()
+		return fmt.Errorf("audio: epoll: %w", err)
+	}
+	return nil
+}
+
+func (rd *reader) remove(s *Stream) {
+	rd.mu.Lock()
+	rd.closing = append(rd.closing, s)
+	rd.mu.Unlock()
+	syscall.Write(rd.wakeW, []byte{1}) // a full pipe is already a wake-up
+}
+
+// run serves the set forever (readers live as long as the process, like
+// the Go runtime's own poller). The epoll set is itself waited on through
+// the Go poller (an epoll descriptor is readable while it has events), so
+// a reader with nothing to do is a parked goroutine, not a thread blocked
+// in epoll_wait, and the hold deadlines are the file's read deadline.
+func (rd *reader) run() {
+	f := os.NewFile(uintptr(rd.epfd), "audio-epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		panic("audio: epoll descriptor: " + err.Error()) // cannot happen for an *os.File
+	}
+	var (
+		events   = make([]syscall.EpollEvent, 128)
+		ready    = make([]*Stream, 0, 128)
+		buf      = make([]byte, 2048)
+		oob      = make([]byte, 128)
+		wake     = make([]byte, 64)
+		check    time.Time // the earliest hold deadline seen; zero: none
+		deadline time.Time // the read deadline in force
+		n        int
+	)
+	wait := func(fd uintptr) bool {
+		var err error
+		n, err = syscall.EpollWait(int(fd), events, 0)
+		return n > 0 || err != nil && err != syscall.EINTR
+	}
+	for {
+		if !check.Equal(deadline) {
+			f.SetReadDeadline(check)
+			deadline = check
+		}
+		n = 0
+		rc.Read(wait) // a deadline passed, or events are ready
+		woken := false
+		ready = ready[:0]
+		rd.mu.Lock()
+		for _, ev := range events[:max(n, 0)] {
+			if int(ev.Fd) == rd.wakeR {
+				woken = true
+				continue
+			}
+			if s := rd.streams[ev.Fd]; s != nil {
+				ready = append(ready, s)
+			}
+		}
+		rd.mu.Unlock()
+		for _, s := range ready {
+			rd.read(s, buf, oob)
+			if d := s.holdDeadline(); !d.IsZero() && (check.IsZero() || d.Before(check)) {
+				check = d
+			}
+		}
+		if !check.IsZero() && !time.Now().Before(check) {
+			check = rd.expire(buf, oob)
+		}
+		if woken {
+			for {
+				if n, _ := syscall.Read(rd.wakeR, wake); n < len(wake) {
+					break
+				}
+			}
+			rd.closeEnded()
+		}
+	}
+}
+
+// read takes one datagram from s's socket, if there is one, and reports
+// whether there was.
+func (rd *reader) read(s *Stream, buf, oob []byte) bool {
+	var (
+		rsa syscall.RawSockaddrInet6
+		iov syscall.Iovec
+		msg syscall.Msghdr
+	)
+	iov.Base = &buf[0]
+	iov.SetLen(len(buf))
+	msg.Name = (*byte)(unsafe.Pointer(&rsa))
+	msg.Namelen = syscall.SizeofSockaddrInet6
+	msg.Iov = &iov
+	msg.Iovlen = 1
+	msg.Control = &oob[0]
+	msg.SetControllen(len(oob))
+	// Raw: neither call blocks (MSG_DONTWAIT, a non-blocking socket).
+	n, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, uintptr(s.sock.fd), uintptr(unsafe.Pointer(&msg)), syscall.MSG_DONTWAIT)
+	if e != 0 {
+		return false // EAGAIN, or e.g. ICMP port unreachable reported on a read
+	}
+	now := time.Now()
+	var from netip.AddrPort
+	switch rsa.Family {
+	case syscall.AF_INET:
+		sa4 := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		from = netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), getPort(&sa4.Port))
+	case syscall.AF_INET6:
+		from = netip.AddrPortFrom(netip.AddrFrom16(rsa.Addr).Unmap(), getPort(&rsa.Port))
+	}
+	s.datagram(buf[:n], from, arrivalTime(oob[:msg.Controllen], now), now)
+	return true
+}
+
+// expire answers the held frames whose successor is overdue, after a last
+// look at their sockets (a successor may be queued while we ran late), and
+// returns the next hold deadline.
+func (rd *reader) expire(buf, oob []byte) time.Time {
+	rd.mu.Lock()
+	list := make([]*Stream, 0, len(rd.streams))
+	for _, s := range rd.streams {
+		list = append(list, s)
+	}
+	rd.mu.Unlock()
+	var next time.Time
+	for _, s := range list {
+		d := s.holdDeadline()
+		if d.IsZero() {
+			continue
+		}
+		if now := time.Now(); !now.Before(d) {
+			if !rd.read(s, buf, oob) {
+				s.expire(now)
+			}
+			if d = s.holdDeadline(); d.IsZero() {
+				continue
+			}
+		}
+		if next.IsZero() || d.Before(next) {
+			next = d
+		}
+	}
+	return next
+}
+
+// closeEnded closes the sockets of the streams that ended.
+func (rd *reader) closeEnded() {
+	rd.mu.Lock()
+	list := rd.closing
+	rd.closing = nil
+	for _, s := range list {
+		delete(rd.streams, int32(s.sock.fd))
+		syscall.EpollCtl(rd.epfd, syscall.EPOLL_CTL_DEL, s.sock.fd, nil)
+		syscall.Close(s.sock.fd)
+	}
+	rd.mu.Unlock()
+	readers.mu.Lock()
+	rd.load -= len(list)
+	readers.mu.Unlock()
+	for _, s := range list {
+		close(s.done)
+	}
+}
