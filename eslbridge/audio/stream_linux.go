@@ -26,6 +26,7 @@ type sock struct {
 	fd     int
 	family int
 	rd     *reader
+	closed bool // the reader closed fd (the reader's only)
 	// The address answers go to, as the kernel wants it (the reader's
 	// only): rebuilt when Expect changes the remote.
 	to    netip.AddrPort
@@ -155,6 +156,8 @@ type reader struct {
 	streams map[int32]*Stream // by socket
 	closing []*Stream         // streams whose socket the reader is to close
 	load    int               // streams served (under readers.mu)
+
+	wheel holdWheel // the reader's only
 }
 
 var readers struct {
@@ -244,7 +247,7 @@ func (rd *reader) remove(s *Stream) {
 // the Go runtime's own poller). The epoll set is itself waited on through
 // the Go poller (an epoll descriptor is readable while it has events), so
 // a reader with nothing to do is a parked goroutine, not a thread blocked
-// in epoll_wait, and the hold deadlines are the file's read deadline.
+// in epoll_wait, and the next hold deadline is the file's read deadline.
 func (rd *reader) run() {
 	f := os.NewFile(uintptr(rd.epfd), "audio-epoll")
 	rc, err := f.SyscallConn()
@@ -254,22 +257,23 @@ func (rd *reader) run() {
 	var (
 		events   = make([]syscall.EpollEvent, 128)
 		ready    = make([]*Stream, 0, 128)
+		due      []holdEntry
 		buf      = make([]byte, 2048)
 		oob      = make([]byte, 128)
 		wake     = make([]byte, 64)
-		check    time.Time // the earliest hold deadline seen; zero: none
 		deadline time.Time // the read deadline in force
 		n        int
 	)
+	rd.wheel.base = time.Now()
 	wait := func(fd uintptr) bool {
 		var err error
 		n, err = syscall.EpollWait(int(fd), events, 0)
 		return n > 0 || err != nil && err != syscall.EINTR
 	}
 	for {
-		if !check.Equal(deadline) {
-			f.SetReadDeadline(check)
-			deadline = check
+		if next := rd.wheel.nextDue(); !next.Equal(deadline) {
+			f.SetReadDeadline(next)
+			deadline = next
 		}
 		n = 0
 		rc.Read(wait) // a deadline passed, or events are ready
@@ -288,13 +292,25 @@ func (rd *reader) run() {
 		rd.mu.Unlock()
 		for _, s := range ready {
 			rd.read(s, buf, oob)
-			if d := s.holdDeadline(); !d.IsZero() && (check.IsZero() || d.Before(check)) {
-				check = d
+		}
+		// Held frames whose successor is overdue: a last look at the
+		// socket (it may be queued while we ran late), else answer.
+		now := time.Now()
+		due = rd.wheel.due(now, due[:0])
+		for _, e := range due {
+			s := e.s
+			if s.sock.closed || !s.holdDeadline().Equal(e.at) {
+				continue // answered since, or ended
+			}
+			if e.at.After(now) {
+				rd.wheel.add(s, e.at) // filed a lap of the wheel early
+				continue
+			}
+			if !rd.read(s, buf, oob) {
+				s.expire(now)
 			}
 		}
-		if !check.IsZero() && !time.Now().Before(check) {
-			check = rd.expire(buf, oob)
-		}
+		clear(due)
 		if woken {
 			for {
 				if n, _ := syscall.Read(rd.wakeR, wake); n < len(wake) {
@@ -304,6 +320,63 @@ func (rd *reader) run() {
 			rd.closeEnded()
 		}
 	}
+}
+
+// holdWheel finds the held frames whose successor is overdue without
+// looking at every stream: a timing wheel of milliseconds. Each frame held
+// is filed under the millisecond of its hold deadline; an entry goes stale
+// when its frame is answered, and each entry is looked at once, after its
+// millisecond has passed (up to 1 ms after the deadline).
+type holdWheel struct {
+	base    time.Time
+	next    int64 // the first millisecond (since base) not yet looked at
+	slots   [wheelSlots][]holdEntry
+	pending int
+}
+
+// wheelSlots covers more than holdTimeout: a deadline filed is never a full
+// lap ahead (and one that is gets filed again).
+const wheelSlots = 64
+
+type holdEntry struct {
+	s  *Stream
+	at time.Time // the hold deadline when filed
+}
+
+func (w *holdWheel) ms(t time.Time) int64 { return int64(t.Sub(w.base) / time.Millisecond) }
+
+func (w *holdWheel) add(s *Stream, at time.Time) {
+	m := max(w.ms(at), w.next)
+	w.slots[m%wheelSlots] = append(w.slots[m%wheelSlots], holdEntry{s, at})
+	w.pending++
+}
+
+// due appends the entries of every millisecond that has passed by now.
+func (w *holdWheel) due(now time.Time, out []holdEntry) []holdEntry {
+	end := w.ms(now)
+	for m, k := w.next, 0; m < end && k < wheelSlots && w.pending > 0; m, k = m+1, k+1 {
+		slot := &w.slots[m%wheelSlots]
+		out = append(out, *slot...)
+		w.pending -= len(*slot)
+		clear(*slot)
+		*slot = (*slot)[:0]
+	}
+	w.next = max(w.next, end)
+	return out
+}
+
+// nextDue is when the earliest filed millisecond has passed; zero if
+// nothing is filed.
+func (w *holdWheel) nextDue() time.Time {
+	if w.pending == 0 {
+		return time.Time{}
+	}
+	for m := w.next; m < w.next+wheelSlots; m++ {
+		if len(w.slots[m%wheelSlots]) > 0 {
+			return w.base.Add(time.Duration(m+1) * time.Millisecond)
+		}
+	}
+	return time.Time{}
 }
 
 // read takes one datagram from s's socket, if there is one, and reports
@@ -336,39 +409,12 @@ func (rd *reader) read(s *Stream, buf, oob []byte) bool {
 	case syscall.AF_INET6:
 		from = netip.AddrPortFrom(netip.AddrFrom16(rsa.Addr).Unmap(), getPort(&rsa.Port))
 	}
+	before := s.holdDeadline()
 	s.datagram(buf[:n], from, arrivalTime(oob[:msg.Controllen], now), now)
+	if d := s.holdDeadline(); !d.IsZero() && !d.Equal(before) {
+		rd.wheel.add(s, d)
+	}
 	return true
-}
-
-// expire answers the held frames whose successor is overdue, after a last
-// look at their sockets (a successor may be queued while we ran late), and
-// returns the next hold deadline.
-func (rd *reader) expire(buf, oob []byte) time.Time {
-	rd.mu.Lock()
-	list := make([]*Stream, 0, len(rd.streams))
-	for _, s := range rd.streams {
-		list = append(list, s)
-	}
-	rd.mu.Unlock()
-	var next time.Time
-	for _, s := range list {
-		d := s.holdDeadline()
-		if d.IsZero() {
-			continue
-		}
-		if now := time.Now(); !now.Before(d) {
-			if !rd.read(s, buf, oob) {
-				s.expire(now)
-			}
-			if d = s.holdDeadline(); d.IsZero() {
-				continue
-			}
-		}
-		if next.IsZero() || d.Before(next) {
-			next = d
-		}
-	}
-	return next
 }
 
 // closeEnded closes the sockets of the streams that ended.
@@ -380,6 +426,7 @@ func (rd *reader) closeEnded() {
 		delete(rd.streams, int32(s.sock.fd))
 		syscall.EpollCtl(rd.epfd, syscall.EPOLL_CTL_DEL, s.sock.fd, nil)
 		syscall.Close(s.sock.fd)
+		s.sock.closed = true
 	}
 	rd.mu.Unlock()
 	readers.mu.Lock()
