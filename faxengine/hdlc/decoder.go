@@ -1,6 +1,10 @@
 package hdlc
 
-import "github.com/rayofax/rayofax/faxengine/modem"
+import (
+	"math/bits"
+
+	"github.com/rayofax/rayofax/faxengine/modem"
+)
 
 // DefaultFramingOKFlags is the number of consecutive flags after which a
 // Decoder reports modem.FramingOK.
@@ -124,6 +128,46 @@ func (d *Decoder) PutBit(bit int) {
 		// A stuffed zero: drop it.
 	default:
 		d.addBit(0)
+	}
+}
+
+// PutBits takes n received bits (0 ≤ n ≤ 64), the first in bit 0: the same
+// as PutBit for each in turn. It implements modem.BitsSink.
+func (d *Decoder) PutBits(b uint64, n int) {
+	n = min(max(n, 0), 64)
+	for n > 0 {
+		if !d.inFrame || d.ones >= 5 {
+			d.PutBit(int(b & 1))
+			b >>= 1
+			n--
+			continue
+		}
+		// Inside a frame, a chunk without a run of five ones (counting
+		// those just received) holds neither a flag, an abort nor a
+		// stuffed zero: every bit is data.
+		k := min(n, 24)
+		chunk := b & (1<<k - 1)
+		y := chunk<<d.ones | (1<<d.ones - 1)
+		if y&(y>>1)&(y>>2)&(y>>3)&(y>>4) != 0 {
+			d.PutBit(int(b & 1))
+			b >>= 1
+			n--
+			continue
+		}
+		d.ones = bits.LeadingZeros64(^(y << (64 - (k + d.ones))))
+		d.octet |= uint32(chunk) << d.nbits
+		d.nbits += k
+		for d.nbits >= 8 {
+			if len(d.buf) < d.cfg.MaxFrameLen+3 {
+				d.buf = append(d.buf, byte(d.octet))
+			} else {
+				d.tooLong = true
+			}
+			d.octet >>= 8
+			d.nbits -= 8
+		}
+		b >>= k
+		n -= k
 	}
 }
 

@@ -53,11 +53,11 @@ type Encoder struct {
 	sent     int  // frames completely sent
 
 	// Current octet being shifted out, LSB first.
-	cur     uint16 // bits left to send, LSB first
+	cur     uint16 // bits left to send, LSB first (frame octets already stuffed)
 	curBits int    // how many
-	inFrame bool   // cur holds frame data (stuffing applies)
+	inFrame bool   // cur holds frame data
 	pos     int    // next octet of queue[0]
-	ones    int    // consecutive ones sent inside a frame
+	ones    int    // consecutive ones at the end of the frame octets loaded
 	abort   bool   // abort requested for the current frame
 }
 
@@ -139,21 +139,58 @@ func (e *Encoder) GetBit() int {
 	bit := int(e.cur & 1)
 	e.cur >>= 1
 	e.curBits--
-	if e.inFrame {
-		if bit == 1 {
-			if e.ones++; e.ones == 5 {
-				// Zero-bit insertion: a 0 after five ones, so data never
-				// looks like a flag.
-				e.cur = e.cur<<1 | 0
-				e.curBits++
-				e.ones = 0
-			}
-		} else {
-			e.ones = 0
-		}
-	}
 	return bit
 }
+
+// GetBits returns the next n bits (1 ≤ n ≤ 32), the first in bit 0, and how
+// many there are (fewer than n only at the end of the transmission): the
+// same bits as n calls of GetBit. It implements modem.BitsSource.
+func (e *Encoder) GetBits(n int) (uint32, int) {
+	n = min(max(n, 0), 32)
+	var out uint32
+	got := 0
+	for got < n {
+		if e.curBits == 0 && !e.next() {
+			break
+		}
+		k := min(n-got, e.curBits)
+		out |= (uint32(e.cur) & (1<<k - 1)) << got
+		e.cur >>= k
+		e.curBits -= k
+		got += k
+	}
+	return out, got
+}
+
+// stuffed is a frame octet after zero-bit insertion.
+type stuffed struct {
+	bits uint16 // to send, LSB first
+	n    uint8  // how many (8 to 10)
+	ones uint8  // consecutive ones at its end
+}
+
+// stuffTable[ones][octet] is octet with zero-bit insertion (a 0 after every
+// five consecutive ones, so that data never looks like a flag), when ones
+// ones (0 to 4) were sent just before it.
+var stuffTable = func() (t [5][256]stuffed) {
+	for ones := range 5 {
+		for o := range 256 {
+			var b uint16
+			n, k := 0, ones
+			for i := range 8 {
+				bit := o >> i & 1
+				b |= uint16(bit) << n
+				n++
+				if k = (k + 1) * bit; k == 5 {
+					n++ // the inserted 0
+					k = 0
+				}
+			}
+			t[ones][o] = stuffed{bits: b, n: uint8(n), ones: uint8(k)}
+		}
+	}
+	return t
+}()
 
 // next loads the next octet (or flag) into cur. It returns false at the end
 // of the transmission.
@@ -177,7 +214,8 @@ func (e *Encoder) next() bool {
 			return true
 		}
 		if e.pos < len(f) {
-			e.cur, e.curBits, e.inFrame = uint16(f[e.pos]), 8, true
+			st := &stuffTable[e.ones][f[e.pos]]
+			e.cur, e.curBits, e.ones, e.inFrame = st.bits, int(st.n), int(st.ones), true
 			e.pos++
 			return true
 		}

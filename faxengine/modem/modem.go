@@ -80,3 +80,26 @@ type BitFunc func() int
 
 // GetBit calls f.
 func (f BitFunc) GetBit() int { return f() }
+
+// BitsSource is an optional interface of a BitSource that hands out several
+// bits in one call. A transmitter that sends several bits a symbol uses it
+// when its source has it, and GetBit otherwise; the bits must be exactly
+// those that as many GetBit calls would return.
+type BitsSource interface {
+	BitSource
+	// GetBits returns the next n bits (1 ≤ n ≤ 32), the first in bit 0, and
+	// how many there are: n, or fewer when the data ends after them. Once
+	// the data has ended it returns 0 bits (or new data), as GetBit keeps
+	// returning EndOfData.
+	GetBits(n int) (bits uint32, count int)
+}
+
+// BitsSink is an optional interface of a BitSink that takes several bits in
+// one call. A receiver that decides several bits at a time uses it when its
+// sink has it, and PutBit otherwise.
+type BitsSink interface {
+	BitSink
+	// PutBits takes n bits (0 ≤ n ≤ 64), the first in bit 0: the same as
+	// PutBit for each in turn.
+	PutBits(bits uint64, n int)
+}
