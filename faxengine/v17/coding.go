@@ -1,5 +1,7 @@
 package v17
 
+import "math/bits"
+
 // The coding layer: the self-synchronising scrambler, the differential
 // encoder and the 8-state convolutional (trellis) encoder of V.17 §2 to §4
 // (the same as V.32 bis with trellis coding).
@@ -24,6 +26,38 @@ func (d *descrambler) descramble(in int) int {
 	out := (uint32(in) ^ r>>17 ^ r>>22) & 1
 	*d = descrambler(r<<1 | uint32(in)&1)
 	return int(out)
+}
+
+// batchScrambler is the scrambler with its register reversed (the newest
+// output in bit 31), which lets it scramble up to 18 bits at once: each
+// output bit depends on outputs 18 and 23 bits before it, which for the
+// first 18 bits of a batch are all in the register already.
+type batchScrambler uint32
+
+func (s scrambler) batch() batchScrambler { return batchScrambler(bits.Reverse32(uint32(s))) }
+
+// scramble scrambles the n (0 to 18) bits of in, the first in bit 0.
+func (s *batchScrambler) scramble(in uint32, n int) uint32 {
+	r := uint32(*s)
+	// The output 18 bits before bit i of the batch is register bit 14+i,
+	// the one 23 bits before it bit 9+i.
+	out := (in ^ r>>14 ^ r>>9) & (1<<n - 1)
+	*s = batchScrambler(r>>n | out<<(32-n))
+	return out
+}
+
+// batchDescrambler is the descrambler with its register reversed, like
+// batchScrambler.
+type batchDescrambler uint32
+
+func (d descrambler) batch() batchDescrambler { return batchDescrambler(bits.Reverse32(uint32(d))) }
+
+// descramble descrambles the n (0 to 18) bits of in, the first in bit 0.
+func (d *batchDescrambler) descramble(in uint32, n int) uint32 {
+	r := uint32(*d)
+	in &= 1<<n - 1
+	*d = batchDescrambler(r>>n | in<<(32-n))
+	return in ^ (r>>14^r>>9)&(1<<n-1)
 }
 
 // diffEncode returns the new Y2Y1 for the data bits Q2Q1 after the previous

@@ -42,6 +42,33 @@ func TestScramblerPolynomial(t *testing.T) {
 	}
 }
 
+// TestBatchScramblers holds the scrambler and descrambler that work on
+// several bits at once to the bit-by-bit ones, from any state, in batches
+// of 0 to 18 bits.
+func TestBatchScramblers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := 0; trial < 200; trial++ {
+		s := scrambler(rng.Uint32())
+		d := descrambler(rng.Uint32())
+		bs, bd := s.batch(), d.batch()
+		for k := 0; k < 50; k++ {
+			n := rng.IntN(19)
+			in := rng.Uint32()
+			var want, wantD uint32
+			for i := 0; i < n; i++ {
+				want |= uint32(s.scramble(int(in>>i&1))) << i
+				wantD |= uint32(d.descramble(int(in>>i&1))) << i
+			}
+			if got := bs.scramble(in&(1<<n-1), n); got != want {
+				t.Fatalf("trial %d: scrambled %d bits %#x to %#x, want %#x", trial, n, in, got, want)
+			}
+			if got := bd.descramble(in, n); got != wantD {
+				t.Fatalf("trial %d: descrambled %d bits %#x to %#x, want %#x", trial, n, in, got, wantD)
+			}
+		}
+	}
+}
+
 func TestTrellisStructure(t *testing.T) {
 	// Every state is reached from exactly four (state, input) pairs, and
 	// the inputs leaving a state go to four different states.

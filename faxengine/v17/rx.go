@@ -119,6 +119,7 @@ const (
 type Receiver struct {
 	cfg  RxConfig
 	sink modem.BitSink
+	bulk modem.BitsSink // sink, if it takes several bits at once
 	bits int
 	sl   *slicer
 	vit  viterbi
@@ -169,7 +170,7 @@ type Receiver struct {
 
 	// data
 	diff   int
-	descr  descrambler
+	descr  batchDescrambler
 	snrErr float64
 	dist   [8]int32
 	num    [8]uint8
@@ -178,10 +179,8 @@ type Receiver struct {
 // NewReceiver returns a receiver for cfg that delivers to sink (which may
 // be nil until SetBitSink).
 func NewReceiver(cfg RxConfig, sink modem.BitSink) (*Receiver, error) {
-	if sink == nil {
-		sink = discard{}
-	}
-	r := &Receiver{sink: sink}
+	r := &Receiver{}
+	r.SetBitSink(sink)
 	if err := r.Restart(cfg); err != nil {
 		return nil, err
 	}
@@ -211,12 +210,15 @@ func (r *Receiver) Restart(cfg RxConfig) error {
 	return nil
 }
 
-// SetBitSink changes where bits and status go (nil: nowhere).
+// SetBitSink changes where bits and status go (nil: nowhere). A sink that
+// also implements modem.BitsSink is given the bits of several symbols in
+// one call.
 func (r *Receiver) SetBitSink(sink modem.BitSink) {
 	if sink == nil {
 		sink = discard{}
 	}
 	r.sink = sink
+	r.bulk, _ = sink.(modem.BitsSink)
 }
 
 type discard struct{}
@@ -685,7 +687,7 @@ func (r *Receiver) trained(scr uint32, diff int) bool {
 	r.trainedOm = r.omega
 	r.level = r.power
 	r.setOff()
-	r.descr = descrambler(scr)
+	r.descr = descrambler(scr).batch()
 	r.diff = diff
 	r.snrErr = r.errAcc
 	r.vit.reset(DefaultDepth)
@@ -721,12 +723,25 @@ func (r *Receiver) data() {
 // bits that come out, and returns the nearest point to y.
 func (r *Receiver) decode(y complex128) complex128 {
 	near := r.sl.slice(y, &r.dist, &r.num)
-	for _, sym := range r.vit.push(&r.dist, &r.num) {
+	syms := r.vit.push(&r.dist, &r.num)
+	if len(syms) == 0 {
+		return r.sl.all[near]
+	}
+	// At most batch symbols of at most 6 bits: one word.
+	var word uint64
+	nb := 0
+	for _, sym := range syms {
 		yy := sym >> 1 & 3
 		q := (sym>>3)<<2 | diffDecode(r.diff, yy)
 		r.diff = yy
-		for k := 0; k < r.bits; k++ {
-			r.sink.PutBit(r.descr.descramble(q >> k & 1))
+		word |= uint64(r.descr.descramble(uint32(q), r.bits)) << nb
+		nb += r.bits
+	}
+	if r.bulk != nil {
+		r.bulk.PutBits(word, nb)
+	} else {
+		for k := 0; k < nb; k++ {
+			r.sink.PutBit(int(word >> k & 1))
 		}
 	}
 	return r.sl.all[near]

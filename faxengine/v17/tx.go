@@ -78,6 +78,7 @@ const (
 type Transmitter struct {
 	cfg   TxConfig
 	src   modem.BitSource
+	bsrc  modem.BitsSource // src, if it hands out several bits at once
 	bits  int
 	pts   []complex128
 	level float64
@@ -85,7 +86,8 @@ type Transmitter struct {
 
 	state int
 	count int // symbols sent in the current state
-	scr   scrambler
+	scr   scrambler      // training
+	bscr  batchScrambler // data, from segment 4
 	enc   encoder
 	abcd  int // index of the last training symbol in abcd
 
@@ -100,7 +102,8 @@ type Transmitter struct {
 // NewTransmitter returns a transmitter for cfg that takes its data from src,
 // at DefaultLevel.
 func NewTransmitter(cfg TxConfig, src modem.BitSource) (*Transmitter, error) {
-	t := &Transmitter{src: src, level: DefaultLevel}
+	t := &Transmitter{level: DefaultLevel}
+	t.SetBitSource(src)
 	if err := t.Restart(cfg); err != nil {
 		return nil, err
 	}
@@ -152,8 +155,12 @@ func (t *Transmitter) Restart(cfg TxConfig) error {
 	return nil
 }
 
-// SetBitSource changes the source of data bits.
-func (t *Transmitter) SetBitSource(src modem.BitSource) { t.src = src }
+// SetBitSource changes the source of data bits. A source that also
+// implements modem.BitsSource is asked for a symbol's bits in one call.
+func (t *Transmitter) SetBitSource(src modem.BitSource) {
+	t.src = src
+	t.bsrc, _ = src.(modem.BitsSource)
+}
 
 // Fill implements modem.Transmitter.
 func (t *Transmitter) Fill(dst []int16) int {
@@ -243,6 +250,9 @@ func (t *Transmitter) symbol() complex128 {
 		t.next(seg3Symbols, txSeg4)
 		return abcd[t.abcd]
 	case txSeg4:
+		if t.count == 0 {
+			t.bscr = t.scr.batch()
+		}
 		t.next(seg4Symbols, txData)
 		return t.dataSymbol(true)
 	case txData:
@@ -260,18 +270,31 @@ func (t *Transmitter) symbol() complex128 {
 
 // dataSymbol codes one symbol of data bits (or of ones).
 func (t *Transmitter) dataSymbol(ones bool) complex128 {
-	q := 0
-	for i := 0; i < t.bits; i++ {
-		bit := 1
-		if !ones {
-			if bit = t.src.GetBit(); bit == modem.EndOfData {
-				ones = true
-				bit = 1
-				t.state = txTail
-				t.count = 1 // this symbol is the first of the tail
+	n := t.bits
+	all := uint32(1)<<n - 1
+	q := all
+	if !ones {
+		var got int
+		if t.bsrc != nil {
+			q, got = t.bsrc.GetBits(n)
+		} else {
+			q = 0
+			for got < n {
+				bit := t.src.GetBit()
+				if bit == modem.EndOfData {
+					break
+				}
+				q |= uint32(bit&1) << got
+				got++
 			}
 		}
-		q |= t.scr.scramble(bit&1) << i
+		if got < n {
+			// The data has ended: ones fill the symbol, the first of
+			// the tail.
+			q |= all &^ (1<<got - 1)
+			t.state = txTail
+			t.count = 1
+		}
 	}
-	return t.pts[t.enc.encode(q)]
+	return t.pts[t.enc.encode(int(t.bscr.scramble(q, n)))]
 }
