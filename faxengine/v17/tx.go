@@ -85,7 +85,7 @@ type Transmitter struct {
 	gain  float64
 
 	state int
-	count int // symbols sent in the current state
+	count int            // symbols sent in the current state
 	scr   scrambler      // training
 	bscr  batchScrambler // data, from segment 4
 	enc   encoder
