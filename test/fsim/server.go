@@ -277,6 +277,7 @@ func (c *conn) sendLocked(b []byte) {
 	default:
 		c.dead = true
 		c.nc.Close()
+		c.s.log.Warn("fsim: event socket client too slow, cut off", "queued", cap(c.out), "remote", c.nc.RemoteAddr().String())
 	}
 }
 

@@ -2,6 +2,8 @@ package load
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,14 +33,22 @@ type step struct {
 
 	Wall     time.Duration // first call started .. last call ended
 	CallTime time.Duration // sum of the calls' durations
-	CPU      time.Duration // process CPU (user+system) during the step
+	CPU      time.Duration // the test process's CPU (user+system) during the step
+	// ProsodyCPU is the XMPP server's CPU during the step (0 if its
+	// process was not found).
+	ProsodyCPU time.Duration
 
 	RSSBase, RSSPeak   int64  // bytes
 	HeapBase, HeapPeak uint64 // runtime heap in use
 
 	Underruns, Overflows, Strays int64 // far-end (switch side) counts
 	ClockSlips                   int64 // the simulator's own clock ran late
-	FarEndStalls                 int64 // far-end terminals that lagged a tick
+	// Our side of the audio (eslbridge's counters, from the process or
+	// rayofaxd's /metrics): slots the bridge filled with silence because
+	// no frame came, answers late by our own processing (audio.Stats.Late)
+	// and answers delayed past 20 ms including scheduling (Delayed).
+	Bridge       *bridgeCounts
+	FarEndStalls int64 // far-end terminals that lagged a tick
 
 	Frame     *histogram // far-end terminal time per 20 ms frame
 	Answer    durations  // <answer/> → result
@@ -66,18 +76,38 @@ func (s *step) String() string {
 	fmt.Fprintf(&b, "N=%d: %d/%d faxes ok (%d pages each), wall %v", s.N, s.OK, s.N, pagesPerFax, s.Wall.Round(time.Second))
 	fmt.Fprintf(&b, "\n  switch side: underruns %d, overflows %d, strays %d; simulator clock slips %d; far-end terminal stalls %d",
 		s.Underruns, s.Overflows, s.Strays, s.ClockSlips, s.FarEndStalls)
-	if s.CallTime > 0 {
-		fmt.Fprintf(&b, "\n  CPU %v for %v of calls: %.2f%% of a core per call (whole stack: both terminals, simulator, bridge, Rayo), %.2f cores busy on average",
-			s.CPU.Round(time.Millisecond), s.CallTime.Round(time.Second),
-			100*s.CPU.Seconds()/s.CallTime.Seconds(), s.CPU.Seconds()/s.Wall.Seconds())
+	if s.Bridge != nil {
+		fmt.Fprintf(&b, "\n  bridge side: slots filled %d, late answers %d, delayed answers %d", s.Bridge.Filled, s.Bridge.Late, s.Bridge.Delayed)
 	}
-	if s.Daemon && s.CallTime > 0 {
-		fmt.Fprintf(&b, "\n  rayofaxd alone: CPU %v: %.3f%% of a core per active call; RSS %.1f -> %.1f MiB (%.0f KiB per call)",
-			s.DaemonCPU.Round(time.Millisecond), 100*s.DaemonCPU.Seconds()/s.CallTime.Seconds(),
+	if s.CallTime > 0 {
+		// Each process's CPU per call (of call time) and cores busy on
+		// average over the step's wall time.
+		share := func(d time.Duration) (float64, float64) {
+			return 100 * d.Seconds() / s.CallTime.Seconds(), d.Seconds() / s.Wall.Seconds()
+		}
+		fmt.Fprintf(&b, "\n  CPU for %v of calls, as %% of a core per call and cores busy on average:", s.CallTime.Round(time.Second))
+		total := s.CPU + s.ProsodyCPU
+		if s.Daemon {
+			total += s.DaemonCPU
+			pc, cores := share(s.DaemonCPU)
+			fmt.Fprintf(&b, "\n    rayofaxd (bridge, fax terminals, Rayo): %v, %.3f%%, %.2f cores", s.DaemonCPU.Round(time.Millisecond), pc, cores)
+			pc, cores = share(s.CPU)
+			fmt.Fprintf(&b, "\n    test process (far-end terminals, FreeSWITCH simulator, Rayo client): %v, %.3f%%, %.2f cores", s.CPU.Round(time.Millisecond), pc, cores)
+		} else {
+			pc, cores := share(s.CPU)
+			fmt.Fprintf(&b, "\n    test process (bridge, fax terminals, Rayo, far-end terminals, FreeSWITCH simulator, Rayo client): %v, %.3f%%, %.2f cores", s.CPU.Round(time.Millisecond), pc, cores)
+		}
+		pc, cores := share(s.ProsodyCPU)
+		fmt.Fprintf(&b, "\n    prosody: %v, %.3f%%, %.2f cores", s.ProsodyCPU.Round(time.Millisecond), pc, cores)
+		pc, cores = share(total)
+		fmt.Fprintf(&b, "\n    total: %v, %.3f%%, %.2f cores", total.Round(time.Millisecond), pc, cores)
+	}
+	if s.Daemon && s.N > 0 {
+		fmt.Fprintf(&b, "\n  rayofaxd memory: RSS %.1f -> %.1f MiB (%.0f KiB per call)",
 			mib(s.DaemonRSSBase), mib(s.DaemonRSSPeak), float64(s.DaemonRSSPeak-s.DaemonRSSBase)/1024/float64(s.N))
 	}
 	if s.N > 0 {
-		fmt.Fprintf(&b, "\n  memory: RSS %.1f -> %.1f MiB (%.0f KiB per call), heap in use %.1f -> %.1f MiB (%.0f KiB per call)",
+		fmt.Fprintf(&b, "\n  test process memory: RSS %.1f -> %.1f MiB (%.0f KiB per call), heap in use %.1f -> %.1f MiB (%.0f KiB per call)",
 			mib(s.RSSBase), mib(s.RSSPeak), float64(s.RSSPeak-s.RSSBase)/1024/float64(s.N),
 			mib(int64(s.HeapBase)), mib(int64(s.HeapPeak)), (float64(s.HeapPeak)-float64(s.HeapBase))/1024/float64(s.N))
 	}
@@ -104,9 +134,16 @@ func (s *step) String() string {
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 // run places n concurrent calls (even-numbered ones receive, odd ones
-// send), started over spread, and waits for all of them. With heapProfile
-// set, a heap profile is written there while every call is up.
-func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
+// send), started over spread, and waits for all of them. With profile set,
+// a heap profile of the test process is written to profile.heap while
+// every call is up; when the daemon is the rayofaxd binary, its CPU profile
+// over the step's busy part goes to profile.rayofaxd and its heap profile
+// to profile.rayofaxd.heap.
+func (st *stack) run(n int, spread time.Duration, profile string) *step {
+	heapProfile := ""
+	if profile != "" {
+		heapProfile = profile + ".heap"
+	}
 	s := &step{N: n, Frame: &histogram{}}
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -115,6 +152,7 @@ func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 	runtime.ReadMemStats(&ms)
 	s.HeapBase = ms.HeapInuse
 	slips0 := st.sw.ClockSlips()
+	bridge0, bridgeOK := st.bridgeCounts()
 	cpu0 := cpuTime()
 	pid := 0
 	if st.daemon != nil {
@@ -123,6 +161,19 @@ func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 		s.DaemonRSSBase = rssOf(pid)
 	}
 	dcpu0 := cpuOf(pid)
+	ppid := st.prosodyPid()
+	pcpu0 := cpuOf(ppid)
+	var daemonProfiles sync.WaitGroup
+	if pid > 0 && profile != "" {
+		// Every call is up about 20 s after the last one started; most
+		// end some 45 s after they started.
+		secs := int((spread + 35*time.Second) / time.Second)
+		daemonProfiles.Add(1)
+		go func() {
+			defer daemonProfiles.Done()
+			st.daemonProfile(fmt.Sprintf("profile?seconds=%d", secs), profile+".rayofaxd")
+		}()
+	}
 	var daemonPeak atomic.Int64
 
 	// Sample memory while the calls run.
@@ -148,6 +199,9 @@ func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 						runtime.GC()
 						pprof.WriteHeapProfile(f)
 						f.Close()
+					}
+					if pid > 0 {
+						st.daemonProfile("heap?gc=1", profile+".rayofaxd.heap")
 					}
 				}
 				continue
@@ -210,6 +264,7 @@ func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 	wg.Wait()
 	s.Wall = time.Since(start)
 	s.CPU = cpuTime() - cpu0
+	s.ProsodyCPU = cpuOf(ppid) - pcpu0
 	if pid > 0 {
 		s.DaemonCPU = cpuOf(pid) - dcpu0
 		s.DaemonRSSPeak = max(daemonPeak.Load(), s.DaemonRSSBase)
@@ -220,7 +275,11 @@ func (st *stack) run(n int, spread time.Duration, heapProfile string) *step {
 	s.RSSPeak = max(rssPeak.Load(), s.RSSBase)
 	s.HeapPeak = max(heapPeak.Load(), s.HeapBase)
 	s.ClockSlips = st.sw.ClockSlips() - slips0
+	if b, ok := st.bridgeCounts(); ok && bridgeOK {
+		s.Bridge = &bridgeCounts{Filled: b.Filled - bridge0.Filled, Late: b.Late - bridge0.Late, Delayed: b.Delayed - bridge0.Delayed}
+	}
 	s.Load1 = loadAverage()
+	daemonProfiles.Wait()
 	// Let the bridge release the last calls before the next step.
 	deadline := time.Now().Add(30 * time.Second)
 	for st.bridge != nil && len(st.bridge.Calls()) > 0 && time.Now().Before(deadline) {
@@ -376,6 +435,100 @@ func (st *stack) sendCall(s *step, i int) (r callResult) {
 		r.err = fmt.Errorf("hangup: %w", err)
 	}
 	return r
+}
+
+type bridgeCounts struct{ Filled, Late, Delayed int64 }
+
+// bridgeCounts reads eslbridge's audio counters so far: from the bridge in
+// this process, or from rayofaxd's /metrics.
+func (st *stack) bridgeCounts() (bridgeCounts, bool) {
+	if st.bridge != nil {
+		a := st.bridge.AudioStats()
+		return bridgeCounts{Filled: a.Filled, Late: a.Late, Delayed: a.Delayed}, true
+	}
+	if st.daemonHTTP == "" {
+		return bridgeCounts{}, false
+	}
+	resp, err := http.Get("http://" + st.daemonHTTP + "/metrics")
+	if err != nil {
+		return bridgeCounts{}, false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return bridgeCounts{}, false
+	}
+	var c bridgeCounts
+	found := 0
+	for _, line := range strings.Split(string(body), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		var p *int64
+		switch name {
+		case "rayofax_audio_frames_filled_total":
+			p = &c.Filled
+		case "rayofax_audio_frames_late_total":
+			p = &c.Late
+		case "rayofax_audio_frames_delayed_total":
+			p = &c.Delayed
+		default:
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return bridgeCounts{}, false
+		}
+		*p = int64(f)
+		found++
+	}
+	return c, found == 3
+}
+
+// daemonProfile fetches /debug/pprof/what from rayofaxd into file; a
+// failure is logged, not fatal (the profile is a by-product of the step).
+func (st *stack) daemonProfile(what, file string) {
+	resp, err := http.Get("http://" + st.daemonHTTP + "/debug/pprof/" + what)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s", resp.Status)
+	}
+	if err == nil {
+		var f *os.File
+		if f, err = os.Create(file); err == nil {
+			_, err = io.Copy(f, resp.Body)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		st.t.Logf("rayofaxd profile %s: %v", what, err)
+	}
+}
+
+// prosodyPid finds the XMPP server's process (a child of ours started with
+// a configuration in its directory), or 0.
+func (st *stack) prosodyPid() int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !strings.Contains(string(cmd), st.xmpp.Dir) || !strings.Contains(string(cmd), "--config") {
+			continue
+		}
+		return pid
+	}
+	return 0
 }
 
 // cpuTime is the process's user + system CPU time so far.

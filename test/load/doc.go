@@ -9,8 +9,9 @@
 // <dial/>, then <sendfax/> of a document served over HTTP; the far end
 // answers and receives). Every fax uses V.17 with ECM and has three pages.
 //
-// TestLoadSmall runs a few concurrent calls in every `go test ./...` (and so
-// under make check). TestLoadRamp, run by `make loadtest`
+// TestConcurrentFaxes runs 100 concurrent calls in every `go test ./...`
+// (and so under make check) and holds them to every fax ok and no frame
+// deadline missed. TestLoadRamp, run by `make loadtest`
 // (RAYOFAX_LOADTEST=1), ramps the number of concurrent calls until a fax
 // fails or a frame deadline is missed, and reports the largest clean step
 // with CPU and memory per call, frame processing times and Rayo command
@@ -18,5 +19,5 @@
 // each step. With RAYOFAX_LOADTEST_DAEMON=1 (the make target's default) the
 // daemon under test is the rayofaxd binary, whose own CPU time and RSS are
 // reported; otherwise eslbridge and rayo run in the test process, as in
-// TestLoadSmall, and the profiles cover them.
+// TestConcurrentFaxes, and the profiles cover them.
 package load

@@ -3,6 +3,7 @@ package load
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -11,55 +12,75 @@ import (
 	"time"
 )
 
-// TestLoadSmall runs concurrent faxes through the whole stack in every test
-// run: 20 calls, or 4 under the race detector (which makes the DSP about
-// ten times slower). When the host kept time (the simulator's clock never
-// slipped), every fax must succeed and no frame may miss its deadline.
-// make check runs every package at once on 2 shared cores, where the
-// simulator's clock slips and drops ticks like a switch whose host is
-// overloaded: then a tenth of the faxes (at least one) may fail and
-// deadline misses are reported, not asserted.
-func TestLoadSmall(t *testing.T) {
-	n := 20
+// TestConcurrentFaxes is the eslbridge acceptance test (issue 7): 100
+// concurrent simulated fax calls through the whole stack complete with no
+// frame deadline miss recorded. make check runs it (in its e2e step, with
+// no other suite beside it). Under the race detector, which makes the DSP
+// about ten times slower, or with -short, it places 4 calls instead, with
+// the same assertions.
+//
+// It asserts that every fax completes ok (three pages, both ends agreeing),
+// that the switch side recorded no underrun (a 20 ms tick with nothing of
+// ours queued) and no overflow, and that the bridge recorded no late
+// answer (audio.Stats.Late).
+//
+// The simulator is the switch, and its clock runs on the same cores as
+// everything else. When the host does not run that clock in time (a clock
+// slip), the switch itself bursts or drops ticks: a run with slips can
+// neither show nor refute that our side keeps time, so it is not taken as
+// the evidence, and the calls are placed again, three runs at most. The
+// test passes only on a run in which the switch kept time and every
+// assertion held. It fails, and never skips, when a fax fails or a miss
+// is recorded in a run whose clock kept time, and when no run in three
+// kept time: then the claim was not demonstrated on this host, and the log
+// has each run's counts.
+func TestConcurrentFaxes(t *testing.T) {
+	n := 100
 	if raceEnabled || testing.Short() {
 		n = 4
 	}
 	st := newStack(t)
-	s := st.run(n, 2*time.Second, "")
-	t.Log(s)
-	allowed := 0
-	if !s.hostKeptTime() {
-		allowed = max(1, n/10)
-	}
-	if len(s.Failures) > allowed {
-		t.Errorf("%d of %d faxes failed (%d simulator clock slips)", len(s.Failures), n, s.ClockSlips)
-	} else if len(s.Failures) > 0 {
-		t.Logf("%d of %d faxes failed while the host did not keep time (%d simulator clock slips)", len(s.Failures), n, s.ClockSlips)
-	}
-	if s.Frame.count() == 0 || s.Answer.quantile(1) == 0 || s.Start.quantile(1) == 0 {
-		t.Error("nothing was measured")
-	}
-	if s.hostKeptTime() {
-		if s.Underruns != 0 || s.Overflows != 0 {
-			t.Errorf("frame deadlines missed although the host kept time: %d underruns, %d overflows", s.Underruns, s.Overflows)
+	const runs = 3
+	for run := 1; run <= runs; run++ {
+		s := st.run(n, 5*time.Second, "")
+		t.Logf("run %d of at most %d: %v", run, runs, s)
+		if s.Frame.count() == 0 || s.Answer.quantile(1) == 0 || s.Start.quantile(1) == 0 || s.Bridge == nil {
+			t.Fatal("nothing was measured")
 		}
-	} else {
-		t.Logf("host overloaded (%d simulator clock slips, %d far-end stalls): deadline counts reported only", s.ClockSlips, s.FarEndStalls)
+		late := s.Bridge.Late
+		if !s.hostKeptTime() {
+			t.Logf("run %d: the switch's clock slipped %d times (far-end stalls %d): %d of %d faxes ok, %d underruns, %d overflows, %d late answers; not evidence either way, placing the calls again",
+				run, s.ClockSlips, s.FarEndStalls, s.OK, n, s.Underruns, s.Overflows, late)
+			continue
+		}
+		if len(s.Failures) > 0 {
+			t.Errorf("%d of %d faxes failed while the switch kept time", len(s.Failures), n)
+		}
+		if s.Underruns != 0 || s.Overflows != 0 || late != 0 {
+			t.Errorf("frame deadlines missed while the switch kept time: %d underruns, %d overflows, %d late answers", s.Underruns, s.Overflows, late)
+		}
+		return
 	}
+	t.Errorf("not demonstrated: the switch's clock slipped in each of %d runs of %d calls (the host did not run the simulator in time)", runs, n)
 }
 
 // TestLoadRamp is `make loadtest`: it ramps the number of concurrent calls
-// (RAYOFAX_LOADTEST_STEPS, default 20,50,100,150,200,250,300,400) until
+// (RAYOFAX_LOADTEST_STEPS, default 100,300,400,500,550,600,700: past the
+// largest clean step measured on a 2-core host, 500) until
 // more than a tenth of the faxes fail, or frames miss their deadline while
 // the host kept time, and reports each step, the largest step with every
 // fax ok and the largest with, in addition, no deadline missed. RAYOFAX_LOADTEST_PROFILE=FILE writes a
-// CPU profile of each step to FILE.N and a heap profile to FILE.N.heap.
-// RAYOFAX_LOADTEST_REPORT=FILE also writes the report there.
+// CPU profile of each step to FILE.N and a heap profile to FILE.N.heap
+// (the test process), and with the rayofaxd binary under test, its CPU and
+// heap profiles (from its /debug/pprof/) to FILE.N.rayofaxd and
+// FILE.N.rayofaxd.heap.
+// RAYOFAX_LOADTEST_REPORT=FILE also writes the report there, and the
+// daemon's and the simulator's logs beside it (rayofaxd.log, fsim.log).
 func TestLoadRamp(t *testing.T) {
 	if os.Getenv("RAYOFAX_LOADTEST") == "" {
 		t.Skip("the load ramp runs with make loadtest (RAYOFAX_LOADTEST=1)")
 	}
-	steps := []int{20, 50, 100, 150, 200, 250, 300, 400}
+	steps := []int{100, 300, 400, 500, 550, 600, 700}
 	if v := os.Getenv("RAYOFAX_LOADTEST_STEPS"); v != "" {
 		steps = steps[:0]
 		for _, f := range strings.Split(v, ",") {
@@ -78,7 +99,7 @@ func TestLoadRamp(t *testing.T) {
 	allOK, noMiss := 0, 0
 	for _, n := range steps {
 		var pf *os.File
-		heap := ""
+		prefix := ""
 		if profile != "" {
 			var err error
 			if pf, err = os.Create(fmt.Sprintf("%s.%d", profile, n)); err != nil {
@@ -87,9 +108,9 @@ func TestLoadRamp(t *testing.T) {
 			if err := pprof.StartCPUProfile(pf); err != nil {
 				t.Fatal(err)
 			}
-			heap = fmt.Sprintf("%s.%d.heap", profile, n)
+			prefix = fmt.Sprintf("%s.%d", profile, n)
 		}
-		s := st.run(n, time.Duration(n)*50*time.Millisecond, heap)
+		s := st.run(n, time.Duration(n)*50*time.Millisecond, prefix)
 		if pf != nil {
 			pprof.StopCPUProfile()
 			pf.Close()
@@ -115,6 +136,12 @@ func TestLoadRamp(t *testing.T) {
 	if f := os.Getenv("RAYOFAX_LOADTEST_REPORT"); f != "" {
 		if err := os.WriteFile(f, []byte(report.String()), 0o644); err != nil {
 			t.Error(err)
+		}
+		// The daemon's and the simulator's logs, for the failures.
+		for name, src := range map[string]string{"rayofaxd.log": st.logPath, "fsim.log": st.simLogPath} {
+			if b, err := os.ReadFile(src); err == nil {
+				os.WriteFile(filepath.Join(filepath.Dir(f), name), b, 0o644)
+			}
 		}
 	}
 	if allOK == 0 {

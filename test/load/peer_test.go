@@ -11,8 +11,8 @@ import (
 )
 
 // farEnd is a far-end fax machine on a simulated call: our own terminal.
-// The simulator calls every far end from its one clock goroutine. In sync
-// mode the terminal runs right there. Otherwise it runs on a goroutine of
+// The simulator calls every far end from its clock goroutines, each far end
+// from one at a time. In sync mode the terminal runs right there. Otherwise it runs on a goroutine of
 // its own: Process hands it the frame heard and says the answer to the
 // previous frame (one frame, 20 ms, more delay on the far end, like a small
 // jitter buffer, harmless to fax). Either way the terminal's time per frame
@@ -26,8 +26,8 @@ type farEnd struct {
 	quit chan struct{}
 	req  []int16
 	res  []int16
-	busy bool // a frame is with the worker (clock goroutine only)
-	sync bool // run the terminal on the clock goroutine itself
+	busy bool // a frame is with the worker (the caller of Process only)
+	sync bool // run the terminal on the simulator's clock goroutine itself
 
 	stalls atomic.Int64 // ticks that had to wait for the worker
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -43,10 +44,12 @@ type stack struct {
 	docURL  string // the document <sendfax/> sends
 	docPath string // the same document on disk, for the far-end senders
 	logPath string
-	router  *router
+	// simLogPath is the simulator's log (warnings and up).
+	simLogPath string
+	router     *router
 	// syncPeers runs the far-end terminals on the simulator's clock
-	// goroutine, as every other suite does (about 10 µs per terminal and
-	// frame, so even 400 fit in a tick). RAYOFAX_LOADTEST_ASYNC=1 gives
+	// goroutines (one per core), as every other suite does on its one
+	// clock goroutine. RAYOFAX_LOADTEST_ASYNC=1 gives
 	// each its own goroutine instead, a frame behind: that spreads the far
 	// ends over the cores but, on an overloaded host, every late worker
 	// stalls the simulator's clock for all calls.
@@ -56,10 +59,18 @@ type stack struct {
 	// real binary (RAYOFAX_LOADTEST_DAEMON=1); nil when eslbridge and rayo
 	// run in the test process.
 	daemon *exec.Cmd
+	// daemonHTTP is its HTTP listener (host:port), which serves the
+	// profiler (RAYOFAXD_PPROF=1).
+	daemonHTTP string
 
 	dialMu    sync.Mutex
 	dialPeers map[string]fsim.Peer // by dial string
 }
+
+// The media port range: 2000 pairs, above Linux's default ephemeral range
+// (32768-60999), so no outgoing socket of the host takes one while a step
+// runs.
+const portMin, portMax = 61000, 64999
 
 // testDoc is three A4 pages at standard resolution (about 40 s at 14400
 // bit/s with ECM).
@@ -72,7 +83,16 @@ func newStack(t testing.TB) *stack {
 	st.service = st.xmpp.ComponentDomain
 	st.docPath = filepath.Join(testenv.SharedDir(t), "testdata", testDoc)
 
-	sw, err := fsim.Start(fsim.Config{Dial: st.dial})
+	// The switch runs its sessions on every core, as FreeSWITCH does; its
+	// console log (warnings and up) goes to a file.
+	st.simLogPath = filepath.Join(t.TempDir(), "fsim.log")
+	simLog, err := os.Create(st.simLogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { simLog.Close() })
+	sw, err := fsim.Start(fsim.Config{Dial: st.dial, ClockWorkers: runtime.GOMAXPROCS(0),
+		Logger: slog.New(slog.NewTextHandler(simLog, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +163,7 @@ func (st *stack) startInProcess(ctx, wctx context.Context, log *slog.Logger, spo
 	var err error
 	ready := make(chan struct{})
 	st.bridge, err = eslbridge.New(eslbridge.Config{
-		Addr: st.sw.Addr(), Password: "ClueCon", MediaIP: "127.0.0.1", PortMin: 50000, PortMax: 51999,
+		Addr: st.sw.Addr(), Password: "ClueCon", MediaIP: "127.0.0.1", PortMin: portMin, PortMax: portMax,
 		OnOffer: func(c *eslbridge.Call) { <-ready; srv.Offer(c) },
 		Logger:  log,
 	})
@@ -221,8 +241,8 @@ esl:
   password: ClueCon
 audio:
   bind_address: 127.0.0.1
-  port_min: 50000
-  port_max: 51999
+  port_min: %d
+  port_max: %d
 xmpp:
   server: %s
   domain: %s
@@ -235,7 +255,7 @@ http:
   listen: %s
 log:
   level: info
-`, filepath.Join(dir, "state"), st.sw.Addr(), st.xmpp.ComponentAddr, st.xmpp.ComponentDomain, st.xmpp.Secret, st.xmpp.Host, httpAddr)
+`, filepath.Join(dir, "state"), st.sw.Addr(), portMin, portMax, st.xmpp.ComponentAddr, st.xmpp.ComponentDomain, st.xmpp.Secret, st.xmpp.Host, httpAddr)
 	cfgPath := filepath.Join(dir, "rayofax.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -246,6 +266,7 @@ log:
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "RAYOFAXD_PPROF=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -262,6 +283,7 @@ log:
 		}
 	})
 	st.daemon = cmd
+	st.daemonHTTP = httpAddr
 	for {
 		select {
 		case <-exited:
