@@ -2,6 +2,7 @@ package t30
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rayofax/rayofax/faxengine/modem"
 	"github.com/rayofax/rayofax/faxengine/raster"
@@ -351,8 +352,14 @@ func (s *session) ourCaps() Capabilities {
 	return c
 }
 
-func (s *session) identFrame(fcf byte) Frame {
-	return Frame{FCF: fcf, FIF: EncodeIdent(s.cfg.Ident)}
+// withIdent returns f preceded by our identification frame (CSI, CIG or
+// TSI) when we have an identity: an empty one is not sent (T.30 makes the
+// frames optional), which saves 0.7 s of V.21 per command.
+func (s *session) withIdent(fcf byte, f Frame) []Frame {
+	if strings.TrimSpace(s.cfg.Ident) == "" {
+		return []Frame{f}
+	}
+	return []Frame{{FCF: fcf, FIF: EncodeIdent(s.cfg.Ident)}, f}
 }
 
 func (s *session) sendDIS() {
@@ -364,7 +371,7 @@ func (s *session) sendDIS() {
 	if s.t1 == 0 {
 		s.t1 = s.now + T1 // back in phase B after EOM: T1 runs again
 	}
-	s.lastCmd = []Frame{s.identFrame(FCFCSI), {FCF: FCFDIS, FIF: s.ourCaps().Encode()}}
+	s.lastCmd = s.withIdent(FCFCSI, Frame{FCF: FCFDIS, FIF: s.ourCaps().Encode()})
 	// DIS is repeated every T4 until T1 runs out (advance checks T1).
 	s.sendFrames(s.lastCmd, func() { s.setTimer(T4, s.sendDIS) })
 }
@@ -507,7 +514,7 @@ func (s *session) onDIS(f Frame) {
 		return
 	}
 	// We want to receive what the answering station holds: DTC.
-	s.command([]Frame{s.identFrame(FCFCIG), {FCF: FCFDTC, FIF: s.ourCaps().Encode()}}, stRxWaitDCS, true)
+	s.command(s.withIdent(FCFCIG, Frame{FCF: FCFDTC, FIF: s.ourCaps().Encode()}), stRxWaitDCS, true)
 }
 
 // onDTC handles a DTC: the caller wants what we hold.
@@ -605,7 +612,7 @@ func (s *session) sendDCS() {
 	s.setPhase(PhaseB)
 	s.state = stWaitCFR
 	s.tries++
-	fs := []Frame{s.identFrame(FCFTSI), {FCF: FCFDCS, FIF: s.settings.Encode()}}
+	fs := s.withIdent(FCFTSI, Frame{FCF: FCFDCS, FIF: s.settings.Encode()})
 	s.lastCmd = fs
 	r := s.settings.Rate
 	s.send(func() { s.setTimer(T4, s.dcsTimeout) },

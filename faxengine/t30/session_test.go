@@ -334,3 +334,32 @@ func TestSimCRP(t *testing.T) {
 		samePages(t, sink.pages, doc)
 	}
 }
+
+// An empty identity sends no CSI/TSI frame (T.30 makes them optional;
+// spandsp sends none either): the call is shorter by their V.21 time.
+func TestSimNoEmptyIdentFrames(t *testing.T) {
+	for _, ident := range []string{"", "+4930123"} {
+		tx, rx, sink, doc := configs(simCase{senderCalls: true, ecm: true, v17: true, res: ResFine, pages: 1})
+		tx.Ident, rx.Ident = ident, ident
+		l := newSimLink(t, tx, rx)
+		idents := 0
+		for _, s := range []*session{l.a.s, l.b.s} {
+			s.cfg.OnEvent = func(e Event) {
+				if e.Kind == EventFrameTx && (e.Frame.FCF == FCFCSI || e.Frame.FCF == FCFTSI) {
+					idents++
+				}
+			}
+		}
+		l.run(ms(600000))
+		if l.a.s.report.Result != OK || l.b.s.report.Result != OK {
+			t.Fatalf("ident %q: %v %v", ident, l.a.s.report.Result, l.b.s.report.Result)
+		}
+		if want := map[bool]int{true: 0, false: 2}[ident == ""]; idents < want || ident == "" && idents != 0 {
+			t.Errorf("ident %q: %d CSI/TSI frames sent", ident, idents)
+		}
+		if l.b.s.report.RemoteIdent != ident {
+			t.Errorf("remote ident %q, want %q", l.b.s.report.RemoteIdent, ident)
+		}
+		samePages(t, sink.pages, doc)
+	}
+}
