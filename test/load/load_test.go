@@ -15,9 +15,12 @@ import (
 // TestConcurrentFaxes is the eslbridge acceptance test (issue 7): 100
 // concurrent simulated fax calls through the whole stack complete with no
 // frame deadline miss recorded. make check runs it (in its e2e step, with
-// no other suite beside it). Under the race detector, which makes the DSP
-// about ten times slower, or with -short, it places 4 calls instead, with
-// the same assertions.
+// no other suite beside it). With -short it places 4 calls instead, with
+// the same assertions. Under the race detector (4 calls) the DSP runs about
+// ten times slower, a frame's processing takes up to several milliseconds
+// and no real-time promise holds: there the faxes must still all succeed,
+// and the deadline counts are logged, not asserted (the race build checks
+// data races, not timing; make check runs this package without it).
 //
 // It asserts that every fax completes ok (three pages, both ends agreeing),
 // that the switch side recorded no underrun (a 20 ms tick with nothing of
@@ -56,7 +59,9 @@ func TestConcurrentFaxes(t *testing.T) {
 		if len(s.Failures) > 0 {
 			t.Errorf("%d of %d faxes failed while the switch kept time", len(s.Failures), n)
 		}
-		if s.Underruns != 0 || s.Overflows != 0 || late != 0 {
+		if raceEnabled {
+			t.Logf("race detector: %d underruns, %d overflows, %d late answers, not asserted", s.Underruns, s.Overflows, late)
+		} else if s.Underruns != 0 || s.Overflows != 0 || late != 0 {
 			t.Errorf("frame deadlines missed while the switch kept time: %d underruns, %d overflows, %d late answers", s.Underruns, s.Overflows, late)
 		}
 		return
