@@ -26,7 +26,8 @@ var echoHandler = audio.HandlerFunc(func(in, out []int16) { copy(out, in) })
 // every package at once under -race on 2 cores) the counts are reported.
 func TestHundredConcurrentCalls(t *testing.T) {
 	const calls = 100
-	r := newRig(t, fsim.Config{}, nil)
+	// The switch's sessions on two goroutines (as the load test runs it).
+	r := newRig(t, fsim.Config{ClockWorkers: 2}, nil)
 	recs := make([]*fsim.Recorder, calls)
 	chans := make([]*fsim.Channel, calls)
 	for i := range calls {

@@ -15,7 +15,9 @@ import (
 // MediaHandler consumes a call's audio: for every 20 ms frame received
 // (in, 160 samples of 8 kHz linear PCM; silence for a lost frame) it fills
 // exactly one frame to send (out). A fax terminal with Rx/Tx methods adapts
-// in two lines. Frame runs on the call's media goroutine and must not block.
+// in two lines. Frame runs on a media goroutine that, on Linux, serves other
+// calls' streams too: it must not block (no disk I/O, no fsync, no waiting
+// on locks held for long), or their answers are late as well.
 type MediaHandler = audio.Handler
 
 // Media is a call's running audio stream.

@@ -67,8 +67,10 @@ const (
 
 // Handler turns each received frame into the frame to send back. in and out
 // hold FrameSamples samples; in is silence for a lost frame. Frame is
-// called from the stream's goroutine only and must not keep the slices.
-// CNG frames from the switch arrive as they are (-1 samples).
+// called by one goroutine at a time and must not keep the slices. CNG
+// frames from the switch arrive as they are (-1 samples). Frame must not
+// block: on Linux the goroutine that runs it serves other streams too, so
+// a handler waiting on a disk (an fsync) or a lock delays their answers.
 type Handler interface {
 	Frame(in, out []int16)
 }

@@ -111,9 +111,18 @@ func newStream(ch *Channel, pc *net.UDPConn, remote *net.UDPAddr, loss, reorder 
 		txRng:   rand.New(rand.NewPCG(seed, 2*n+1)),
 		in:      make([]int16, FrameSamples),
 		out:     make([]int16, FrameSamples),
-		pkt:     make([]byte, frameBytes),
+		pkt:     cng(),
 		rxSpare: make([]int16, FrameSamples),
 	}
+}
+
+// cng is a comfort-noise frame as FreeSWITCH writes it: 320 bytes of 0xFF.
+func cng() []byte {
+	b := make([]byte, frameBytes)
+	for i := range b {
+		b[i] = 0xFF
+	}
+	return b
 }
 
 // frameRing is the queue of frames the client sent, at most fifoFrames,
@@ -222,6 +231,13 @@ func (st *stream) pushLocked(f []int16) {
 // tick runs one 20 ms period: the far end hears the oldest queued frame
 // (or silence) and its answer goes out as one datagram.
 func (st *stream) tick(answered bool) {
+	st.hear(answered)
+	st.say()
+}
+
+// hear plays the tick's frame to the far end and prepares its answer in
+// st.pkt.
+func (st *stream) hear(answered bool) {
 	st.mu.Lock()
 	switch {
 	case st.playing && st.fifo.len() > 0:
@@ -247,6 +263,10 @@ func (st *stream) tick(answered bool) {
 			st.pkt[i] = 0xFF
 		}
 	}
+}
+
+// say sends the answer prepared in st.pkt as one datagram.
+func (st *stream) say() {
 	var lostTx, reordered int
 	switch {
 	case st.loss > 0 && st.txRng.Float64() < st.loss:
@@ -344,6 +364,16 @@ func (m *mediaClock) run(done <-chan struct{}) {
 
 // tickAll runs one tick of every active stream, on the clock goroutine or
 // spread over Config.ClockWorkers goroutines, and returns when all are done.
+//
+// With workers, every stream first sends the answer its far end prepared
+// in the previous tick, and only then do the far ends hear this tick's
+// frame and prepare the next answer: the datagrams leave at the start of
+// the tick, as each session thread of the real switch sends on its own
+// timer, instead of after the far ends of all the streams before them in
+// the list have run (which, with hundreds of fax terminals, put up to a
+// frame of varying delay on the last streams' datagrams). The far ends
+// answer one frame (20 ms) later, like a far end with a small jitter
+// buffer; harmless to fax.
 func (m *mediaClock) tickAll(active []*stream, answered []bool) {
 	w := min(m.s.cfg.ClockWorkers, len(active))
 	if w <= 1 {
@@ -358,7 +388,10 @@ func (m *mediaClock) tickAll(active []*stream, answered []bool) {
 		lo, hi := k*len(active)/w, (k+1)*len(active)/w
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
-				active[i].tick(answered[i])
+				active[i].say()
+			}
+			for i := lo; i < hi; i++ {
+				active[i].hear(answered[i])
 			}
 		})
 	}

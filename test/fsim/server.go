@@ -53,8 +53,11 @@ type Config struct {
 	// peers and sends) over that many goroutines, as FreeSWITCH runs each
 	// session in a thread of its own; the tick ends when all are done. A
 	// peer is still called by one goroutine at a time, but not always the
-	// same one, so peers must not share unsynchronised state. Default 1:
-	// every peer runs on the clock goroutine.
+	// same one, so peers must not share unsynchronised state. Every
+	// stream's datagram then leaves at the start of the tick, and a peer's
+	// answer goes out one tick after it heard the frame (see tickAll).
+	// Default 1: every peer runs on the clock goroutine and answers in the
+	// same tick.
 	ClockWorkers int
 }
 

@@ -295,9 +295,9 @@ type callResult struct {
 	stalls int64
 }
 
-// faxTimeout bounds one fax: about 40 s of audio, with ample margin for a
-// loaded host.
-const faxTimeout = 4 * time.Minute
+// faxTimeout bounds one fax: about 40 s of audio (70 s at most seen at 500
+// calls), with margin for a loaded host.
+const faxTimeout = 2 * time.Minute
 
 // receiveCall: an inbound call from a fax machine; the app answers and
 // receives.

@@ -80,7 +80,8 @@ func TestConcurrentFaxes(t *testing.T) {
 // heap profiles (from its /debug/pprof/) to FILE.N.rayofaxd and
 // FILE.N.rayofaxd.heap.
 // RAYOFAX_LOADTEST_REPORT=FILE also writes the report there, and the
-// daemon's and the simulator's logs beside it (rayofaxd.log, fsim.log).
+// daemon's, the simulator's and Prosody's logs beside it (rayofaxd.log,
+// fsim.log, prosody.log).
 func TestLoadRamp(t *testing.T) {
 	if os.Getenv("RAYOFAX_LOADTEST") == "" {
 		t.Skip("the load ramp runs with make loadtest (RAYOFAX_LOADTEST=1)")
@@ -142,8 +143,9 @@ func TestLoadRamp(t *testing.T) {
 		if err := os.WriteFile(f, []byte(report.String()), 0o644); err != nil {
 			t.Error(err)
 		}
-		// The daemon's and the simulator's logs, for the failures.
-		for name, src := range map[string]string{"rayofaxd.log": st.logPath, "fsim.log": st.simLogPath} {
+		// The daemon's, the simulator's and Prosody's logs, for the
+		// failures.
+		for name, src := range map[string]string{"rayofaxd.log": st.logPath, "fsim.log": st.simLogPath, "prosody.log": st.xmpp.LogPath()} {
 			if b, err := os.ReadFile(src); err == nil {
 				os.WriteFile(filepath.Join(filepath.Dir(f), name), b, 0o644)
 			}
