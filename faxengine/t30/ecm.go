@@ -24,6 +24,9 @@ type ecmTx struct {
 	// burstCount makes PPS count only the frames of the last burst, as
 	// spandsp does after a PPR (tests use it to check our receiver).
 	burstCount bool
+	fcd        []byte   // the FCD frames of the block being sent
+	ends       []int    // where each ends in fcd
+	out        [][]byte // the frames of the block, for the line
 }
 
 func (s *session) startECMPage() {
@@ -63,13 +66,22 @@ func (s *session) sendBlock() {
 	e := &s.ecm
 	s.setPhase(PhaseC)
 	s.state = stTxImage
-	var out [][]byte
+	// The FCD frames are built in one buffer reused block after block (the
+	// line copies them before the next block).
+	e.fcd, e.ends = e.fcd[:0], e.ends[:0]
 	for i, r := range e.resend {
 		if r {
-			out = append(out, appendFCD(nil, i, e.frames[e.start+i]))
+			e.fcd = appendFCD(e.fcd, i, e.frames[e.start+i])
+			e.ends = append(e.ends, len(e.fcd))
 		}
 	}
+	out, from := e.out[:0], 0
+	for _, end := range e.ends {
+		out = append(out, e.fcd[from:end:end])
+		from = end
+	}
 	out = append(out, rcpFrame, rcpFrame, rcpFrame)
+	e.out = out
 	r := s.settings.Rate
 	short := r.Modulation == V17 && !e.longNext
 	e.longNext = false

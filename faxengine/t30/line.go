@@ -28,7 +28,8 @@ type Line interface {
 	SendFrames(frames [][]byte)
 	// SendImage sends the image modem's training then the bits of src.
 	SendImage(r Rate, shortTrain bool, src modem.BitSource)
-	// SendImageFrames sends HDLC frames (ECM) with the image modem.
+	// SendImageFrames sends HDLC frames (ECM) with the image modem. The
+	// session reuses the frames' memory for its next transmission.
 	SendImageFrames(r Rate, shortTrain bool, frames [][]byte)
 	// Listen sets what the receiver expects: V.21 HDLC always, plus the
 	// image modem at r (bits, or HDLC frames when ecm) when r is valid.

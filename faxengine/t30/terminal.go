@@ -32,7 +32,9 @@ type Terminal struct {
 	v21tx    *fsk.Transmitter
 	v21enc   *hdlc.Encoder
 	fastEnc  *hdlc.Encoder
-	v17tx    *v17.Transmitter
+	// fastEncRate is the bit rate fastEnc's preamble is for (0: none).
+	fastEncRate int
+	v17tx       *v17.Transmitter
 
 	// Receive side.
 	v21rx    *fsk.Receiver
@@ -269,7 +271,12 @@ func (t *Terminal) SendImage(r Rate, short bool, src modem.BitSource) {
 // SendImageFrames implements Line.
 func (t *Terminal) SendImageFrames(r Rate, short bool, frames [][]byte) {
 	// 200 ms of flags before the first frame, as T.30 asks for ECM.
-	t.fastEnc = hdlc.NewEncoder(hdlc.EncoderConfig{PreambleFlags: r.BitRate / 40})
+	if t.fastEncRate != r.BitRate {
+		t.fastEnc = hdlc.NewEncoder(hdlc.EncoderConfig{PreambleFlags: r.BitRate / 40})
+		t.fastEncRate = r.BitRate
+	} else {
+		t.fastEnc.Reset()
+	}
 	for _, f := range frames {
 		t.fastEnc.Queue(f)
 	}

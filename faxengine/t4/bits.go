@@ -3,6 +3,7 @@ package t4
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 )
 
 // BitWriter collects code words most significant bit first. It is the
@@ -26,6 +27,10 @@ func (w *BitWriter) WriteBits(code uint32, n uint) {
 		w.n -= 32
 	}
 }
+
+// Grow makes room for n more bytes, so that writing them allocates
+// nothing.
+func (w *BitWriter) Grow(n int) { w.buf = slices.Grow(w.buf, n) }
 
 // put writes a generated table entry (length<<16 | code).
 func (w *BitWriter) put(e uint32) { w.WriteBits(e&0xffff, uint(e>>16)) }

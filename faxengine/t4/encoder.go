@@ -77,10 +77,12 @@ func NewEncoder(w io.Writer, width int, opts Options) (*Encoder, error) {
 	if opts.MinRowBits < 0 {
 		opts.MinRowBits = 0
 	}
-	return &Encoder{
+	e := &Encoder{
 		w: w, width: width, opts: opts, eolAt: -1,
 		cur: make([]int32, 0, 256), ref: terminate(make([]int32, 0, 256), width),
-	}, nil
+	}
+	e.bw.Grow(flushBytes + 1<<10) // a flush's worth and the row that crosses it
+	return e, nil
 }
 
 func (e *Encoder) pos() int { return e.base + e.bw.Len() }

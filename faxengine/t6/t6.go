@@ -50,11 +50,13 @@ func NewEncoder(w io.Writer, width int, opts Options) (*Encoder, error) {
 	if width <= 0 || width > t4.MaxWidth {
 		return nil, fmt.Errorf("t6: width %d out of range 1..%d", width, t4.MaxWidth)
 	}
-	return &Encoder{
+	e := &Encoder{
 		w: w, width: width, opts: opts,
 		cur: make([]int32, 0, 256),
 		ref: t4.AppendChanges(make([]int32, 0, 256), make([]byte, (width+7)/8), width),
-	}, nil
+	}
+	e.bw.Grow(flushBytes + 1<<10) // a flush's worth and the row that crosses it
+	return e, nil
 }
 
 // WriteRow codes one row, packed MSB first with 1 = black, at least
