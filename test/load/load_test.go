@@ -22,10 +22,16 @@ import (
 // and the deadline counts are logged, not asserted (the race build checks
 // data races, not timing; make check runs this package without it).
 //
-// It asserts that every fax completes ok (three pages, both ends agreeing),
-// that the switch side recorded no underrun (a 20 ms tick with nothing of
-// ours queued) and no overflow, and that the bridge recorded no late
-// answer (audio.Stats.Late).
+// It asserts that every fax completes ok (three pages, both ends agreeing)
+// and that the switch recorded no frame deadline miss: no underrun (a 20 ms
+// tick with no frame of ours to play) and no overflow (a frame of ours
+// dropped). The bridge's own count of late answers (audio.Stats.Late: more
+// than 20 ms from reading a frame to sending its answer) is logged, not
+// asserted: such an answer is late against the bridge's own budget, not
+// against the switch, whose playout buffer absorbs it unless it shows as an
+// underrun; on a busy host it counts the host's preemptions and disk
+// latency too (the receiving terminal fsyncs each page on the media path),
+// so an assertion on it would fail runs in which no frame was missed.
 //
 // The simulator is the switch, and its clock runs on the same cores as
 // everything else. When the host does not run that clock in time (a clock
@@ -61,8 +67,11 @@ func TestConcurrentFaxes(t *testing.T) {
 		}
 		if raceEnabled {
 			t.Logf("race detector: %d underruns, %d overflows, %d late answers, not asserted", s.Underruns, s.Overflows, late)
-		} else if s.Underruns != 0 || s.Overflows != 0 || late != 0 {
-			t.Errorf("frame deadlines missed while the switch kept time: %d underruns, %d overflows, %d late answers", s.Underruns, s.Overflows, late)
+		} else if s.Underruns != 0 || s.Overflows != 0 {
+			t.Errorf("frame deadlines missed while the switch kept time: %d underruns, %d overflows (%d late answers)", s.Underruns, s.Overflows, late)
+		}
+		if late != 0 {
+			t.Logf("the bridge answered %d frames more than 20 ms after reading them (logged, not asserted)", late)
 		}
 		return
 	}
