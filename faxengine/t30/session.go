@@ -412,6 +412,13 @@ func (s *session) rxCarrierDown() {
 		return
 	}
 	s.seq, s.seqBad = nil, false
+	if s.state == stRxWaitDCS {
+		// A garbled DCS is followed by its TCF (up to about 3 s with a
+		// long train), then the sender waits T4 before repeating: T2
+		// from now would end the call just before the repeat arrives.
+		s.setTimer(T2+T4+tcfMaxSamples, s.t2Timeout)
+		return
+	}
 	if s.state == stRxWaitPostPage || (s.state == stRxImage && (s.rx.answered || s.settings.ECM && s.ecmRx.rcp)) {
 		// A post-message command was garbled: ask for it again.
 		s.sendFrames([]Frame{{FCF: FCFCRP}}, func() { s.setTimer(T2, s.t2Timeout) })
@@ -688,6 +695,27 @@ type tcfCheck struct {
 	bits      int
 	run, best int
 	ended     bool
+	// Long runs of zeros separated by short error bursts, the mark of lost
+	// packets rather than of a poor line: their total (chain) and the bit
+	// after the last one (chainEnd).
+	chain, chainEnd int
+	holed           bool
+}
+
+// zeroRunEnd notes that the current run of zeros ended before bit end,
+// for the lost-packet criterion of tcfDone.
+func (c *tcfCheck) zeroRunEnd(end, rate int) {
+	if c.run < rate/4 { // runs under 250 ms do not count
+		return
+	}
+	if c.chain > 0 && end-c.run-c.chainEnd > rate*60/1000 {
+		c.chain = 0 // a burst longer than a lost packet or two
+	}
+	c.chain += c.run
+	c.chainEnd = end
+	if c.chain >= rate*6/5 {
+		c.holed = true
+	}
 }
 
 func (s *session) tcfDone() {
@@ -697,7 +725,12 @@ func (s *session) tcfDone() {
 	s.stopTimer()
 	// The standard's criterion: TCF is 1.5 s of zeros; we accept it when a
 	// run of at least 1 s of zeros arrived (errors outside it are allowed).
-	good := s.tcf.trained && s.tcf.best >= s.settings.Rate.BitRate
+	// With ECM we also accept 1.2 s of zeros in long runs broken only by
+	// bursts of errors no longer than 60 ms: that is packets lost on a VoIP
+	// leg, which a lower rate would not avoid (it only makes the page
+	// longer), and ECM repairs what such holes do to the page.
+	s.tcf.zeroRunEnd(s.tcf.bits, s.settings.Rate.BitRate)
+	good := s.tcf.trained && (s.tcf.best >= s.settings.Rate.BitRate || s.settings.ECM && s.tcf.holed)
 	if good {
 		s.respond([]Frame{{FCF: FCFCFR}}, s.awaitImage)
 		return
@@ -793,6 +826,7 @@ func (s *session) imageBit(b int) {
 				s.tcf.best = s.tcf.run
 			}
 		} else {
+			s.tcf.zeroRunEnd(s.tcf.bits-1, s.settings.Rate.BitRate)
 			s.tcf.run = 0
 		}
 	case stRxImage:

@@ -363,3 +363,81 @@ func TestSimNoEmptyIdentFrames(t *testing.T) {
 		samePages(t, sink.pages, doc)
 	}
 }
+
+// After FTT the sender's next DCS arrives garbled. The sender then sends
+// its TCF and waits T4 for a response before repeating DCS; the receiver
+// must still be waiting then (seen at 1 % datagram loss against spandsp,
+// whose repeat came after our T2 had ended the call).
+func TestSimGarbledDCSAfterFTT(t *testing.T) {
+	tx, rx, sink, doc := configs(simCase{senderCalls: true, v17: true, ecm: true, res: ResFine, pages: 1})
+	l := newSimLink(t, tx, rx)
+	bits := 0
+	l.corruptBit = func(from *simSide, r Rate, at int) bool {
+		bits++
+		return r.BitRate == 14400 && bits%100 == 0
+	}
+	dcs := 0
+	l.badFrame = func(from *simSide, f Frame, n int) bool {
+		if from == l.a && f.FCF == FCFDCS {
+			dcs++
+			return dcs == 2
+		}
+		return false
+	}
+	l.run(ms(600000))
+	if l.a.s.report.Result != OK || l.b.s.report.Result != OK || dcs < 3 {
+		t.Errorf("%d DCS; %+v / %+v", dcs, l.a.s.report, l.b.s.report)
+	}
+	samePages(t, sink.pages, doc)
+}
+
+// A TCF with 20 ms holes in it (lost packets) is accepted with ECM, which
+// repairs what such holes do to pages, and refused without ECM; errors
+// spread over it (a poor line) are always refused.
+func TestSimTCFHole(t *testing.T) {
+	for _, c := range []struct {
+		ecm, spread bool
+		holes       []int // bit offsets of error bursts
+		burst       int   // their length in bits (default 288: 20 ms)
+		want        int
+	}{
+		{ecm: true, holes: []int{9000}, want: 14400},
+		{ecm: true, holes: []int{6000, 14000}, want: 14400},
+		{ecm: true, holes: []int{2000, 6000, 10000, 14000}, want: 14400},
+		{ecm: true, holes: []int{9000}, burst: 1440, want: 12000}, // 100 ms: not a lost packet
+		{ecm: false, holes: []int{9000}, want: 12000},
+		{ecm: true, spread: true, want: 12000},
+	} {
+		tx, rx, sink, doc := configs(simCase{senderCalls: true, v17: true, ecm: c.ecm, res: ResFine, pages: 1})
+		l := newSimLink(t, tx, rx)
+		tcfs := 0
+		l.corruptBit = func(from *simSide, r Rate, _ int) bool {
+			if r.BitRate != 14400 || l.b.s.state != stRxTCF {
+				return false
+			}
+			at := l.b.s.tcf.bits // the bit's place in the TCF
+			if at == 0 {
+				tcfs++
+			}
+			if c.spread {
+				return at%2000 == 1000
+			}
+			burst := c.burst
+			if burst == 0 {
+				burst = 288
+			}
+			for _, h := range c.holes {
+				if at >= h && at < h+burst && at%3 == 0 {
+					return true
+				}
+			}
+			return false
+		}
+		l.run(ms(600000))
+		r := l.a.s.report
+		if r.Result != OK || r.Rate.BitRate != c.want || l.b.s.report.Result != OK || tcfs == 0 {
+			t.Errorf("ecm %v spread %v holes %v: %d TCFs; %+v / %+v", c.ecm, c.spread, c.holes, tcfs, r, l.b.s.report)
+		}
+		samePages(t, sink.pages, doc)
+	}
+}

@@ -23,6 +23,7 @@ var (
 // Other times of the procedure, in samples.
 var (
 	tcfSamples     = ms(1500) // training check: 1.5 s of zeros
+	tcfMaxSamples  = ms(3200) // the longest training (V.17 long, 1.4 s) and TCF, with margin
 	turnaround     = ms(75)   // silence before transmitting after receiving (75 ± 20 ms)
 	cedSamples     = ms(3000) // answer tone: 2.6-4 s
 	cngOn          = ms(500)  // calling tone cadence: 0.5 s on ...
