@@ -23,7 +23,7 @@ type TxConfig struct {
 // so each output sample uses one of ten phases of the filter.
 const (
 	txBeta   = 0.35
-	txSpan   = 9 // Fill's filter sum is written out for 9 taps
+	txSpan   = 8 // Fill's filter sum is written out for 8 taps
 	txPhases = 10
 )
 
@@ -35,7 +35,8 @@ func init() {
 		for i := 0; i < txSpan; i++ {
 			// Tap i weighs the symbol i symbols before the newest; the
 			// output sample lies p/10 of a symbol after the newest symbol's
-			// slot, and the pulse is delayed by txSpan/2.
+			// slot, and the pulse is delayed by txSpan/2 and cut off
+			// txSpan/2 either side of its peak.
 			t := float64(i) + float64(p)/txPhases - txSpan/2
 			v := rrc(t, txBeta) * rect(t, txSpan/2)
 			txFilter[p][i] = v
@@ -49,16 +50,15 @@ func init() {
 	for m := 0; m < carrierPeriod; m++ {
 		p := 3 * (m + 1) % txPhases
 		for j := 0; j < txSpan; j++ {
-			txMod[m][0][j] = txFilter[p][j] * carrierCos[m]
-			txMod[m][1][j] = -txFilter[p][j] * carrierSin[m]
+			txMod[m][j] = [2]float64{txFilter[p][j] * carrierCos[m], -txFilter[p][j] * carrierSin[m]}
 		}
 	}
 }
 
-// txMod[m] holds, for sample m modulo 40 of a transmission, the taps that
-// take the symbols' real and imaginary parts straight to the line signal:
-// pulse shaping and modulation in one.
-var txMod [carrierPeriod][2][txSpan]float64
+// txMod[m][j] holds, for sample m modulo 40 of a transmission, the taps
+// that take the real and imaginary parts of the symbol j symbols before the
+// newest straight to the line signal: pulse shaping and modulation in one.
+var txMod [carrierPeriod][txSpan][2]float64
 
 // Transmitter states.
 const (
@@ -81,6 +81,9 @@ type Transmitter struct {
 	bsrc  modem.BitsSource // src, if it hands out several bits at once
 	bits  int
 	pts   []complex128
+	// scaled is pts times gain, padded so that any symbol number masked
+	// to 7 bits indexes it.
+	scaled [128]complex128
 	level float64
 	gain  float64
 
@@ -91,12 +94,14 @@ type Transmitter struct {
 	enc   encoder
 	abcd  int // index of the last training symbol in abcd
 
-	// The last txSpan symbols, newest at hist[hpos], stored twice over so
-	// that hist[hpos:hpos+txSpan] runs newest to oldest without wrapping.
+	// The last txSpan symbols times the gain, newest at hist[hpos], stored
+	// twice over so that hist[hpos:hpos+txSpan] runs newest to oldest
+	// without wrapping.
 	hist  [2 * txSpan]complex128
 	hpos  int
-	phase int // in tenths of a symbol since the newest symbol
-	n     int // samples sent, modulo carrierPeriod, for the carrier
+	phase int  // in tenths of a symbol since the newest symbol
+	n     int  // samples sent, modulo carrierPeriod, for the carrier
+	ended bool // Fill has returned short
 }
 
 // NewTransmitter returns a transmitter for cfg that takes its data from src,
@@ -111,7 +116,7 @@ func NewTransmitter(cfg TxConfig, src modem.BitSource) (*Transmitter, error) {
 }
 
 // SetLevel sets the transmit level in dBm0 (the mean power of the data
-// signal).
+// signal), from the next symbol on.
 func (t *Transmitter) SetLevel(dbm0 float64) {
 	t.level = dbm0
 	t.setGain()
@@ -124,6 +129,10 @@ func (t *Transmitter) setGain() {
 	}
 	es /= float64(len(t.pts))
 	t.gain = dsp.SineAmplitude(t.level) / math.Sqrt(es*txPulsePower)
+	t.scaled = [128]complex128{}
+	for i, p := range t.pts {
+		t.scaled[i] = complex(real(p)*t.gain, imag(p)*t.gain)
+	}
 }
 
 // Restart begins a new transmission (a new training sequence) with cfg,
@@ -152,6 +161,7 @@ func (t *Transmitter) Restart(cfg TxConfig) error {
 	t.hpos = 0
 	t.phase = 0
 	t.n = 0
+	t.ended = false
 	return nil
 }
 
@@ -164,50 +174,58 @@ func (t *Transmitter) SetBitSource(src modem.BitSource) {
 
 // Fill implements modem.Transmitter.
 func (t *Transmitter) Fill(dst []int16) int {
+	if t.ended {
+		return 0
+	}
+	// The per-sample state lives in locals: the compiler keeps them in
+	// registers, which it does not do for fields.
+	phase, n := t.phase, t.n
+	h := (*[txSpan]complex128)(t.hist[t.hpos : t.hpos+txSpan])
 	for i := range dst {
-		if t.phase += 3; t.phase >= txPhases {
-			t.phase -= txPhases
+		if phase += 3; phase >= txPhases {
+			phase -= txPhases
 			if t.state == txDone {
+				t.phase, t.n, t.ended = phase, n, true
 				return i
 			}
-			t.hpos--
-			if t.hpos < 0 {
+			if t.hpos--; t.hpos < 0 {
 				t.hpos = txSpan - 1
 			}
-			p := t.symbol()
+			var p complex128
+			if t.state == txData {
+				p = t.scaled[t.dataCode(false)&127]
+			} else {
+				p = t.symbol()
+				p = complex(real(p)*t.gain, imag(p)*t.gain)
+			}
 			t.hist[t.hpos] = p
 			t.hist[t.hpos+txSpan] = p
+			h = (*[txSpan]complex128)(t.hist[t.hpos : t.hpos+txSpan])
 		}
 		// Pulse shaping and modulation.
-		g := &txMod[t.n]
-		if t.n++; t.n == carrierPeriod {
-			t.n = 0
+		g := &txMod[n]
+		if n++; n == carrierPeriod {
+			n = 0
 		}
-		h := (*[txSpan]complex128)(t.hist[t.hpos : t.hpos+txSpan])
-		a, b := &g[0], &g[1]
-		// Written out, in four independent sums: a single chain of 17
+		// Written out, in four independent sums: a single chain of
 		// additions is bound by their latency, not by the arithmetic.
-		v0 := a[0]*real(h[0]) + b[0]*imag(h[0]) + a[4]*real(h[4]) + b[4]*imag(h[4])
-		v1 := a[1]*real(h[1]) + b[1]*imag(h[1]) + a[5]*real(h[5]) + b[5]*imag(h[5])
-		v2 := a[2]*real(h[2]) + b[2]*imag(h[2]) + a[6]*real(h[6]) + b[6]*imag(h[6])
-		v3 := a[3]*real(h[3]) + b[3]*imag(h[3]) + a[7]*real(h[7]) + b[7]*imag(h[7])
-		v := (v0 + v1) + (v2 + v3) + a[8]*real(h[8]) + b[8]*imag(h[8])
-		dst[i] = sat16(v * t.gain)
+		v0 := g[0][0]*real(h[0]) + g[0][1]*imag(h[0]) + g[4][0]*real(h[4]) + g[4][1]*imag(h[4])
+		v1 := g[1][0]*real(h[1]) + g[1][1]*imag(h[1]) + g[5][0]*real(h[5]) + g[5][1]*imag(h[5])
+		v2 := g[2][0]*real(h[2]) + g[2][1]*imag(h[2]) + g[6][0]*real(h[6]) + g[6][1]*imag(h[6])
+		v3 := g[3][0]*real(h[3]) + g[3][1]*imag(h[3]) + g[7][0]*real(h[7]) + g[7][1]*imag(h[7])
+		dst[i] = sat16((v0 + v1) + (v2 + v3))
 	}
+	t.phase, t.n = phase, n
 	return len(dst)
 }
 
-// sat16 rounds v to the nearest sample value (halves to even), saturating
-// at full scale. Adding 1.5·2^52 leaves round(v) in the low bits of the
-// sum: no data-dependent branch, unlike rounding by sign.
+// sat16 rounds v (|v| < 2^31) to the nearest sample value (halves to
+// even), saturating at full scale. Adding 1.5·2^52 leaves round(v) in the
+// low 32 bits of the sum, and the integer clamp compiles to conditional
+// moves: no data-dependent branch.
 func sat16(v float64) int16 {
-	if v >= 32767 {
-		return 32767
-	}
-	if v <= -32768 {
-		return -32768
-	}
-	return int16(int32(math.Float64bits(v + 0x1.8p52)))
+	r := int32(math.Float64bits(v + 0x1.8p52))
+	return int16(min(max(r, -32768), 32767))
 }
 
 // next moves to state s when count symbols of the current one are sent.
@@ -254,12 +272,12 @@ func (t *Transmitter) symbol() complex128 {
 			t.bscr = t.scr.batch()
 		}
 		t.next(seg4Symbols, txData)
-		return t.dataSymbol(true)
+		return t.pts[t.dataCode(true)]
 	case txData:
-		return t.dataSymbol(false)
+		return t.pts[t.dataCode(false)]
 	case txTail:
 		t.next(tailOnesSymbols, txFlush)
-		return t.dataSymbol(true)
+		return t.pts[t.dataCode(true)]
 	case txFlush:
 		// Let the pulse shaping filter empty.
 		t.next(txSpan/2+1, txDone)
@@ -268,8 +286,9 @@ func (t *Transmitter) symbol() complex128 {
 	return 0
 }
 
-// dataSymbol codes one symbol of data bits (or of ones).
-func (t *Transmitter) dataSymbol(ones bool) complex128 {
+// dataCode codes one symbol of data bits (or of ones) and returns its
+// symbol number.
+func (t *Transmitter) dataCode(ones bool) int {
 	n := t.bits
 	all := uint32(1)<<n - 1
 	q := all
@@ -296,5 +315,5 @@ func (t *Transmitter) dataSymbol(ones bool) complex128 {
 			t.count = 1
 		}
 	}
-	return t.pts[t.enc.encode(int(t.bscr.scramble(q, n)))]
+	return t.enc.encode(int(t.bscr.scramble(q, n)))
 }

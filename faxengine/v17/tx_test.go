@@ -66,9 +66,90 @@ func TestSat16(t *testing.T) {
 	for _, c := range []struct {
 		in   float64
 		want int16
-	}{{0, 0}, {0.4, 0}, {0.5, 0}, {1.5, 2}, {-0.5, 0}, {-1.5, -2}, {-0.4, 0}, {1.6, 2}, {-1.6, -2}, {-7.2, -7}, {32766.6, 32767}, {40000, 32767}, {-32767.7, -32768}, {-1e9, -32768}} {
+	}{{0, 0}, {0.4, 0}, {0.5, 0}, {1.5, 2}, {-0.5, 0}, {-1.5, -2}, {-0.4, 0}, {1.6, 2}, {-1.6, -2}, {-7.2, -7}, {32766.6, 32767}, {40000, 32767}, {-32767.7, -32768}, {-1e9, -32768}, {2e9, 32767}} {
 		if got := sat16(c.in); got != c.want {
 			t.Errorf("sat16(%v) = %d, want %d", c.in, got, c.want)
 		}
+	}
+}
+
+// TestFillMatchesSlow holds the transmitter's table-driven modulator to the
+// obvious one: the symbols (from a twin transmitter) shaped by the
+// root-raised-cosine pulse computed afresh and put on a carrier from
+// math.Cos and math.Sin at each sample's time.
+func TestFillMatchesSlow(t *testing.T) {
+	for _, cfg := range []TxConfig{{Rate: 14400, ShortTrain: true}, {Rate: 7200, TEP: true}} {
+		data := randomBits(600, 3)
+		got := transmit(t, cfg, -10, data)
+		k := 0
+		twin, err := NewTransmitter(cfg, modem.BitFunc(func() int {
+			if k >= len(data) {
+				return modem.EndOfData
+			}
+			k++
+			return data[k-1]
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		twin.SetLevel(-10)
+		var syms []complex128
+		for twin.state != txDone {
+			syms = append(syms, twin.symbol())
+		}
+		// Sample m lies 3(m+1)/10 symbols into the transmission: symbol
+		// newest is the last one begun, p tenths of a symbol ago. Each
+		// symbol's pulse peaks 4 symbols after it begins and is cut off 4
+		// symbols either side of that.
+		for m := range got {
+			newest, p := 3*(m+1)/10-1, 3*(m+1)%10
+			if newest >= len(syms) {
+				t.Fatalf("%+v: %d samples, more than %d symbols make", cfg, len(got), len(syms))
+			}
+			sn, cs := math.Sincos(2 * math.Pi * CarrierHz * float64(m) / 8000)
+			v := 0.0
+			for j := 0; newest-j >= 0; j++ {
+				tau := float64(j) + float64(p)/10 - 4
+				if tau >= 4 {
+					break
+				}
+				if tau <= -4 {
+					continue
+				}
+				s := syms[newest-j]
+				v += rrc(tau, txBeta) * (real(s)*cs - imag(s)*sn)
+			}
+			if want := v * twin.gain; math.Abs(float64(got[m])-want) > 0.51 {
+				t.Fatalf("%+v: sample %d is %d, want %.2f", cfg, m, got[m], want)
+			}
+		}
+		// The transmission ends when the sample after the last would need
+		// another symbol.
+		if n := len(got); 3*(n+1)/10-1 != len(syms) {
+			t.Errorf("%+v: %d samples for %d symbols", cfg, n, len(syms))
+		}
+	}
+}
+
+// TestFillAfterEnd: once Fill has returned short, it returns nothing more
+// until Restart.
+func TestFillAfterEnd(t *testing.T) {
+	tx, err := NewTransmitter(TxConfig{Rate: 9600, ShortTrain: true}, modem.BitFunc(func() int { return modem.EndOfData }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]int16, 160)
+	for tx.Fill(buf) == len(buf) {
+	}
+	for range 5 {
+		if n := tx.Fill(buf); n != 0 {
+			t.Fatalf("Fill after the end gave %d samples", n)
+		}
+	}
+	if err := tx.Restart(TxConfig{Rate: 9600}); err != nil {
+		t.Fatal(err)
+	}
+	if n := tx.Fill(buf); n != len(buf) {
+		t.Fatalf("Fill after Restart gave %d samples", n)
 	}
 }
