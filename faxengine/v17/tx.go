@@ -76,16 +76,16 @@ const (
 
 // Transmitter is a V.17 transmitter. It implements modem.Transmitter.
 type Transmitter struct {
-	cfg   TxConfig
-	src   modem.BitSource
-	bsrc  modem.BitsSource // src, if it hands out several bits at once
-	bits  int
-	pts   []complex128
+	cfg  TxConfig
+	src  modem.BitSource
+	bsrc modem.BitsSource // src, if it hands out several bits at once
+	bits int
+	pts  []complex128
 	// scaled is pts times gain, padded so that any symbol number masked
 	// to 7 bits indexes it.
 	scaled [128]complex128
-	level float64
-	gain  float64
+	level  float64
+	gain   float64
 
 	state int
 	count int            // symbols sent in the current state
