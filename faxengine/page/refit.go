@@ -1,9 +1,11 @@
 package page
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/rayofax/rayofax/faxengine/raster"
 )
@@ -162,8 +164,15 @@ func (s ratio) span(i, m int) (lo, hi int) {
 func orScale(b *raster.Bitmap, dw, dh int, xs, ys ratio) *raster.Bitmap {
 	out := raster.New(dw, dh)
 	acc := make([]byte, b.Stride)
-	var xlo, xhi []int
-	if xs != (ratio{1, 1}) && xs != (ratio{1, 2}) {
+	var xlo, xhi, xmap []int
+	switch {
+	case xs == ratio{1, 1} || xs == ratio{1, 2}:
+	case xs.p < xs.q:
+		xmap = make([]int, b.Width) // the target pel of each source pel
+		for j := range xmap {
+			xmap[j] = int(int64(j) * xs.p / xs.q)
+		}
+	default:
 		xlo, xhi = make([]int, dw), make([]int, dw)
 		for i := range xlo {
 			xlo[i], xhi[i] = xs.span(i, b.Width)
@@ -175,9 +184,7 @@ func orScale(b *raster.Bitmap, dw, dh int, xs, ys ratio) *raster.Bitmap {
 		if hi-lo > 1 {
 			copy(acc, src)
 			for k := lo + 1; k < hi; k++ {
-				for i, v := range b.Row(k) {
-					acc[i] |= v
-				}
+				orInto(acc, b.Row(k))
 			}
 			src = acc
 		}
@@ -187,18 +194,60 @@ func orScale(b *raster.Bitmap, dw, dh int, xs, ys ratio) *raster.Bitmap {
 			copy(dst, src)
 		case xs == ratio{1, 2}:
 			halveRow(dst, src, dw)
-		default:
-			for x := range dw {
-				for j := xlo[x]; j < xhi[x]; j++ {
-					if src[j>>3]&(0x80>>uint(j&7)) != 0 {
+		case xs.p < xs.q:
+			// Reducing: every source pel lands in exactly one target pel,
+			// so map the black ones forward (a page is mostly white).
+			for i, v := range src[:(b.Width+7)/8] {
+				for v != 0 {
+					k := bits.LeadingZeros8(v)
+					v &^= 0x80 >> uint(k)
+					if j := i<<3 + k; j < b.Width {
+						x := xmap[j]
 						dst[x>>3] |= 0x80 >> uint(x&7)
-						break
+					}
+				}
+			}
+		default:
+			for x0 := 0; x0 < dw; x0 += 8 {
+				x1 := min(x0+8, dw)
+				if allWhite(src, xlo[x0], xhi[x1-1]) {
+					continue // most of a page: skip 8 target pels at once
+				}
+				for x := x0; x < x1; x++ {
+					for j := xlo[x]; j < xhi[x]; j++ {
+						if src[j>>3]&(0x80>>uint(j&7)) != 0 {
+							dst[x>>3] |= 0x80 >> uint(x&7)
+							break
+						}
 					}
 				}
 			}
 		}
 	}
 	return out
+}
+
+// orInto ORs src into dst (as long as dst), eight octets at a time.
+func orInto(dst, src []byte) {
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(dst[i:])|binary.LittleEndian.Uint64(src[i:]))
+	}
+	for ; i < len(dst); i++ {
+		dst[i] |= src[i]
+	}
+}
+
+// allWhite reports whether pels [lo, hi) of row are all white, looking at
+// whole octets (a black pel just outside the range only costs the exact
+// test).
+func allWhite(row []byte, lo, hi int) bool {
+	for _, v := range row[lo>>3 : (hi+7)>>3] {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // pairOr maps a source octet to the four pixels of its pixel pairs ORed,

@@ -79,6 +79,8 @@ func TestRefitAgainstReference(t *testing.T) {
 		{"200x200->fine", R200, 1728, 250, RefitTarget{Fine, A3, Unlimited}, 1728, 245, 1},
 		{"300x300->fine", R300, 2592, 101, RefitTarget{Fine, A3, Unlimited}, 1728, 66, 1},
 		{"fine->200x200 (enlarge)", Fine, 1728, 100, RefitTarget{R200, A3, Unlimited}, 1728, 103, 1},
+		{"fine->R16 (enlarge both ways)", Fine, 1728, 50, RefitTarget{R16, A3, Unlimited}, 3456, 100, 1},
+		{"standard B4->300x300 A4", Standard, 2048, 60, RefitTarget{R300, A4, Unlimited}, 2592, 156, 1},
 		{"long fine->A4 split", Fine, 1728, 5000, RefitTarget{Fine, A3, A4Length}, 1728, 5000, 3},
 		{"long superfine->standard A4 split", Superfine, 1728, 9500, RefitTarget{Standard, A4, A4Length}, 1728, 2375, 3},
 		{"slightly long: squeezed", Fine, 1728, 2350, RefitTarget{Fine, A3, A4Length}, 1728, 2292, 1},
