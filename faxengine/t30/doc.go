@@ -10,4 +10,12 @@
 // image modems and the call tones) sits behind the small Line interface, so
 // the protocol logic is testable over a frame-level link and the same engine
 // drives real modems over audio.
+//
+// A sending terminal fits each page to the remote's DIS before it picks the
+// DCS (refit.go, with package page doing the pixels): a resolution the
+// remote lacks goes down to the best one it has (rows ORed, so thin rules
+// survive), a page wider than its paper is scaled to its widest width, and
+// a page longer than its longest page is split. The report gives the
+// resolution actually sent; only a remote with no usable modem in common
+// ends with ErrIncompatible.
 package t30
