@@ -170,6 +170,13 @@ func cellOf(z complex128) int {
 	return iy*gridSize + ix
 }
 
+// sqDist is the branch metric of a point p from (zr, zi), for distances
+// below maxDist.
+func sqDist(p complex128, zr, zi float64) int32 {
+	dr, di := real(p)-zr, imag(p)-zi
+	return int32((dr*dr + di*di) * distScale)
+}
+
 // slice fills dist with the branch metric (quantDist of the squared
 // distance) from z to the nearest point of each subset and num with that
 // point's symbol number. It returns the symbol number of the nearest point
@@ -179,16 +186,18 @@ func (s *slicer) slice(z complex128, dist *[8]int32, num *[8]uint8) int {
 	cell := cellOf(z)
 	pts := s.pts
 	if s.simple[cell] {
+		// Written out: eight independent distances, then a tournament.
+		// A point in a simple cell is within maxDist of every subset's
+		// nearest point (see newSlicer), so no clamping is needed.
 		one := &s.one[cell]
 		*num = *one
-		best := int32(math.MaxInt32)
-		for sub := 0; sub < 8; sub++ {
-			p := pts[one[sub]]
-			dr, di := real(p)-zr, imag(p)-zi
-			d := int32((dr*dr + di*di) * distScale) // below maxDist: see newSlicer
-			dist[sub] = d
-			best = min(best, d<<3|int32(sub))
-		}
+		d0, d1 := sqDist(pts[one[0]], zr, zi), sqDist(pts[one[1]], zr, zi)
+		d2, d3 := sqDist(pts[one[2]], zr, zi), sqDist(pts[one[3]], zr, zi)
+		d4, d5 := sqDist(pts[one[4]], zr, zi), sqDist(pts[one[5]], zr, zi)
+		d6, d7 := sqDist(pts[one[6]], zr, zi), sqDist(pts[one[7]], zr, zi)
+		*dist = [8]int32{d0, d1, d2, d3, d4, d5, d6, d7}
+		best := min(min(min(d0<<3, d1<<3|1), min(d2<<3|2, d3<<3|3)),
+			min(min(d4<<3|4, d5<<3|5), min(d6<<3|6, d7<<3|7)))
 		return int(one[best&7])
 	}
 	cand := &s.cand[cell]
@@ -255,28 +264,41 @@ func (v *viterbi) reset(depth int) {
 // decided by it (oldest first; often none), valid until the next call.
 func (v *viterbi) push(dist *[8]int32, num *[8]uint8) []int {
 	next := acs(&v.metric, dist)
-	// Keep metrics small: subtract the best, which also finds the state
-	// a traceback starts from (on a tie the lowest).
-	best := next[0] &^ fromMask
-	for s := 1; s < 8; s++ {
-		best = min(best, next[s]&^fromMask|int32(s))
-	}
-	bm := best &^ fromMask
-	f := &v.from[v.pos&(ringLen-1)]
+	slot := v.pos
+	f := &v.from[slot&(ringLen-1)]
 	for s, x := range next {
-		v.metric[s] = x&^fromMask - bm
+		v.metric[s] = x &^ fromMask
 		f[s] = uint8(x & fromMask)
 	}
-	v.num[v.pos&(ringLen-1)] = *num
-	slot := v.pos
+	v.num[slot&(ringLen-1)] = *num
 	if v.pos++; v.pos == ringLen {
 		v.pos = 0
 	}
 	v.n++
 	if v.n-v.done < v.depth+batch-1 {
+		if v.n%batch == 0 {
+			v.normalise()
+		}
 		return nil
 	}
-	return v.decide(int(best&7), slot, v.n-v.done, batch)
+	return v.decide(v.normalise(), slot, v.n-v.done, batch)
+}
+
+// normalise subtracts the smallest metric from all, which keeps them small,
+// and returns the state that has it (on a tie the lowest). push calls it at
+// least every batch symbols: a branch adds at most maxDist·distScale (2^20)
+// to a metric, which after normalising are at most two branches apart
+// (every state is reachable from every other in two steps), so metrics stay
+// below 2^(20+fromBits) · (2 + batch) < 2^31.
+func (v *viterbi) normalise() int {
+	m := &v.metric
+	best := min(min(min(m[0], m[1]|1), min(m[2]|2, m[3]|3)),
+		min(min(m[4]|4, m[5]|5), min(m[6]|6, m[7]|7)))
+	bm := best &^ fromMask
+	for s := range m {
+		m[s] -= bm
+	}
+	return int(best & 7)
 }
 
 // acs is one add-compare-select step of the trellis: for each state, the
