@@ -40,7 +40,7 @@ func addStats(t *audio.Stats, s audio.Stats) {
 	t.Received += s.Received
 	t.Sent += s.Sent
 	t.Filled += s.Filled
-	t.Early += s.Early
+	t.Dropped += s.Dropped
 	t.Strays += s.Strays
 	t.BadSize += s.BadSize
 	t.Late += s.Late

@@ -13,15 +13,19 @@
 // (SO_TIMESTAMPNS, where available), so the reader's own scheduling delays
 // do not look like loss. Slot k of a run is expected at anchor + k·20 ms;
 // the anchor follows the sender's clock slowly (jitter, clock drift). A
-// frame is answered when the next one arrives (or 30 ms after it, if none
-// does): knowing its successor tells a lost frame (the successor keeps the
-// late frame's pace) from a frame that was merely sent late (the successor
-// is on time again) or held up with others (the successor follows at
-// once: the sender stalled and is catching up). A frame keeps its slot up
-// to 15 ms late. Each lost slot (at most MaxFill in a row) is answered
-// from silence, so both directions keep the switch's time; a frame
-// arriving early or swapped is still used, in the next free slot. This costs one frame (20 ms) of
-// latency, harmless to fax, and keeps reordered and late frames' content.
+// datagram is answered as soon as it is read, as the slot nearest its
+// arrival. A slot whose datagram has not arrived FillMargin (10 ms) after
+// its expected time is answered then from silence (at most MaxFill in a
+// row), so the switch, which plays what it gets on its own clock, gets
+// one frame per slot in time even when a datagram to us is lost: a lost
+// datagram costs a hole in what we hear, not also one in what we send.
+// The deadlines are kept on a timing wheel; when one passes, the reader
+// first reads what is queued, so a datagram that arrived (by its stamp)
+// in time while the reader was busy is still answered as its slot, not
+// taken for lost. A datagram that comes for a slot already answered (more
+// than FillMargin late, the second of a swapped pair, the rest of a burst
+// after a stall) is counted as Dropped: a slot never gets two answers and
+// the timeline never shifts.
 // After a pause of more than PauseReset (the stream stopped, e.g. while an
 // application ran) the next datagram starts a new run without filling.
 //
@@ -86,9 +90,13 @@ type Stats struct {
 	Received int64 // datagrams accepted from the switch
 	Sent     int64 // frames sent back (received + filled)
 	Filled   int64 // slots with no datagram, answered from silence
-	Early    int64 // frames that came before their slot (bursts, reordering)
-	Strays   int64 // datagrams from other sources, ignored
-	BadSize  int64 // datagrams of another size than 320 bytes, ignored
+	// Dropped counts datagrams that came for a slot already answered:
+	// late (the slot was answered from silence at its deadline), or a
+	// second datagram within one slot (a swapped pair, a burst after a
+	// stall).
+	Dropped int64
+	Strays  int64 // datagrams from other sources, ignored
+	BadSize int64 // datagrams of another size than 320 bytes, ignored
 	// Late counts deadline misses of our own making: answers whose
 	// service time (from reading the datagram that released them to
 	// sending) exceeded 20 ms. Delayed counts answers that left more than
@@ -110,7 +118,7 @@ type Stream struct {
 	h      Handler
 	remote atomic.Pointer[netip.AddrPort]
 
-	received, sent, filled, early, strays, badSize, late, delayed, runs atomic.Int64
+	received, sent, filled, dropped, strays, badSize, late, delayed, runs atomic.Int64
 
 	mu      sync.Mutex
 	arrived *sync.Cond   // broadcast on each accepted datagram while waiters > 0
@@ -122,14 +130,12 @@ type Stream struct {
 	once sync.Once
 }
 
-// rxState is the reader's: the frame held until its successor shows
-// which slot it had, and the buffers to answer it.
+// rxState is the reader's: the slots answered so far, and the buffers to
+// answer the next.
 type rxState struct {
-	held, out, silence []int16
-	pkt                []byte
-	sl                 slots
-	holding            bool
-	heldAt             time.Time
+	in, out, silence []int16
+	pkt              []byte
+	sl               slots
 }
 
 // Listen binds our end of a stream on ip:port and starts reading; frames
@@ -142,7 +148,7 @@ func Listen(ip string, port int, h Handler) (*Stream, error) {
 	s := &Stream{h: h, done: make(chan struct{})}
 	s.arrived = sync.NewCond(&s.mu)
 	s.r = rxState{
-		held:    make([]int16, FrameSamples),
+		in:      make([]int16, FrameSamples),
 		out:     make([]int16, FrameSamples),
 		silence: make([]int16, FrameSamples),
 		pkt:     make([]byte, FrameBytes),
@@ -205,7 +211,7 @@ func (s *Stream) WaitReceived(ctx context.Context, mark int64, timeout time.Dura
 func (s *Stream) Stats() Stats {
 	return Stats{
 		Received: s.received.Load(), Sent: s.sent.Load(), Filled: s.filled.Load(),
-		Early: s.early.Load(), Strays: s.strays.Load(), BadSize: s.badSize.Load(),
+		Dropped: s.dropped.Load(), Strays: s.strays.Load(), BadSize: s.badSize.Load(),
 		Late: s.late.Load(), Delayed: s.delayed.Load(), Runs: s.runs.Load(),
 	}
 }
@@ -226,22 +232,30 @@ func (s *Stream) Close() error {
 // Done is closed when the stream's reading has ended.
 func (s *Stream) Done() <-chan struct{} { return s.done }
 
-// holdTimeout: a held frame whose successor has not come this long after
-// it arrived is answered without it.
-const holdTimeout = FrameTime * 3 / 2
+// FillMargin is how long after its expected arrival a slot waits for its
+// datagram before it is answered from silence. Half a frame: a datagram
+// up to 10 ms late keeps its slot, and the silence still leaves 10 ms for
+// our own scheduling before the switch, which reads one datagram per frame
+// it writes, looks for the answer to that slot (fsim plays it at its next
+// tick). A datagram later than this finds its slot answered and is
+// dropped: the timeline holds, at the cost of one frame's content, as for
+// a loss.
+const FillMargin = FrameTime / 2
 
-// holdDeadline is when the held frame is answered if no successor comes;
-// zero if no frame is held.
-func (s *Stream) holdDeadline() time.Time {
-	if !s.r.holding {
+// fillDeadline is when the next slot is answered from silence if no
+// datagram comes for it; zero when none is due (no run, or MaxFill slots
+// in a row were filled: the stream has paused).
+func (s *Stream) fillDeadline() time.Time {
+	sl := &s.r.sl
+	if !sl.running || sl.fills >= MaxFill {
 		return time.Time{}
 	}
-	return s.r.heldAt.Add(holdTimeout)
+	return sl.expected(sl.next).Add(FillMargin)
 }
 
 // datagram handles one datagram b from `from`, read at now, which reached
-// the host at `at`: a frame from the switch releases the held frame's
-// answer and is held in turn.
+// the host at `at`: a frame from the switch is answered at once, after
+// silence for any earlier slot whose deadline passed unanswered.
 func (s *Stream) datagram(b []byte, from netip.AddrPort, at, now time.Time) {
 	remote := s.remote.Load()
 	if remote == nil || from.Port() != remote.Port() || from.Addr().Unmap() != remote.Addr() {
@@ -253,49 +267,62 @@ func (s *Stream) datagram(b []byte, from netip.AddrPort, at, now time.Time) {
 		return
 	}
 	r := &s.r
-	if r.holding {
-		s.answer(at, at, now)
-	}
-	for i := range r.held {
-		r.held[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
-	r.holding, r.heldAt = true, at
 	s.received.Add(1)
 	if s.waiters.Load() > 0 {
 		s.mu.Lock()
 		s.arrived.Broadcast()
 		s.mu.Unlock()
 	}
-}
-
-// expire answers the held frame, whose successor did not come in time.
-func (s *Stream) expire(now time.Time) {
-	if s.r.holding {
-		s.answer(time.Time{}, now, now)
-	}
-}
-
-// answer sends the held frame, after silence for the slots lost before
-// it; next is its successor's arrival (zero if none), trigger when the
-// answer was released and started when we began serving it.
-func (s *Stream) answer(next, trigger, started time.Time) {
-	r := &s.r
-	fill, early, newRun := r.sl.place(r.heldAt, next)
+	fill, use, newRun := r.sl.place(at)
 	if newRun {
 		s.runs.Add(1)
 	}
-	if early {
-		s.early.Add(1)
+	if !use {
+		s.dropped.Add(1)
+		return
 	}
-	remote := *s.remote.Load()
+	to := *remote
 	for range fill {
-		s.h.Frame(r.silence, r.out)
-		s.send(remote)
-		s.filled.Add(1)
+		s.fillOne(to)
 	}
-	s.h.Frame(r.held, r.out)
-	s.send(remote)
-	r.holding = false
+	for i := range r.in {
+		r.in[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	s.h.Frame(r.in, r.out)
+	s.send(to)
+	s.timing(at, now)
+}
+
+// expire answers from silence every slot whose deadline has passed by now
+// without a datagram (a datagram the reader has not read yet is looked at
+// first, by the caller: its kernel stamp, not our reading, says whether it
+// came in time).
+func (s *Stream) expire(now time.Time) {
+	remote := s.remote.Load()
+	if remote == nil {
+		return
+	}
+	for {
+		d := s.fillDeadline()
+		if d.IsZero() || d.After(now) {
+			return
+		}
+		s.r.sl.skip()
+		s.fillOne(*remote)
+		s.timing(d, now)
+	}
+}
+
+// fillOne answers a slot from silence.
+func (s *Stream) fillOne(to netip.AddrPort) {
+	s.h.Frame(s.r.silence, s.r.out)
+	s.send(to)
+	s.filled.Add(1)
+}
+
+// timing counts an answer released at trigger (the datagram's arrival, or
+// the fill deadline) whose service began at started.
+func (s *Stream) timing(trigger, started time.Time) {
 	done := time.Now()
 	if done.Sub(started) > FrameTime {
 		s.late.Add(1)
@@ -315,62 +342,69 @@ func (s *Stream) send(to netip.AddrPort) {
 	}
 }
 
-// slots assigns frames to the sender's 20 ms slots.
+// slots numbers the sender's 20 ms slots and records which have been
+// answered: every slot before next has had its one answer (its datagram's,
+// or silence at its deadline), so a datagram for one of them is late.
 type slots struct {
 	running bool
 	anchor  time.Time // expected arrival of slot 0 of the run
-	last    int64     // slot of the last frame answered
-	lastAt  time.Time // its arrival
+	next    int64     // the first slot not yet answered
+	fills   int       // slots answered from silence in a row
+	lastAt  time.Time // arrival of the last datagram used
 }
 
-// slotOf numbers the slot a frame arriving d after the anchor belongs to.
-// A frame up to 15 ms late (or 5 ms early) keeps its slot: loss shows as
-// a full 20 ms of lateness, while a loaded sender or receiver host (whose
-// network stack may stamp packets late) shows smaller ones.
+func (sl *slots) expected(k int64) time.Time { return sl.anchor.Add(time.Duration(k) * FrameTime) }
+
+// slotOf numbers the slot a datagram arriving d after the anchor most
+// likely belongs to: up to 15 ms late or 5 ms early. Loss shows as a full
+// 20 ms of lateness; a loaded sender shows smaller ones.
 func slotOf(d time.Duration) int64 {
 	return int64(math.Floor(float64(d+FrameTime/4) / float64(FrameTime)))
 }
 
-// place assigns the frame that arrived at `at` to a slot, knowing that
-// its successor arrived at next (zero when unknown). It returns how many
-// slots before it were lost (to be answered from silence), whether the
-// frame came before its slot, and whether it starts a new run.
-func (sl *slots) place(at, next time.Time) (fill int, early, newRun bool) {
+// place assigns the datagram that arrived at `at` to a slot. It returns
+// how many slots before it are to be answered from silence first (their
+// deadlines passed while the reader was busy), whether the datagram is
+// used (false: its slot was already answered, so it came too late, or it
+// is a second datagram in one slot) and whether it starts a new run.
+func (sl *slots) place(at time.Time) (fill int, use, newRun bool) {
 	if !sl.running || at.Sub(sl.lastAt) > PauseReset || at.Before(sl.lastAt) {
-		sl.running, sl.anchor, sl.last, sl.lastAt = true, at, 0, at
-		return 0, false, true
+		sl.running, sl.anchor, sl.next, sl.fills, sl.lastAt = true, at, 1, 0, at
+		return 0, true, true
 	}
-	s := slotOf(at.Sub(sl.anchor))
-	if !next.IsZero() && next.Sub(at) < PauseReset {
-		// A frame sent late is followed by one on time: the successor's
-		// slot bounds this one's.
-		if sn := slotOf(next.Sub(sl.anchor)); s > sn-1 {
-			s = sn - 1
-		}
-		// Frames arriving back to back were queued at the sender (it
-		// stalled and is catching up): nothing was lost before this one.
-		if next.Sub(at) < FrameTime/2 && s > sl.last+1 {
-			s = sl.last + 1
-		}
+	k := slotOf(at.Sub(sl.anchor))
+	switch {
+	case k >= sl.next:
+		// Its slot is open (if it came after the slot's deadline, the
+		// reader had not got to it: the content is better than silence).
+	case k == sl.next-1 && sl.fills == 0 && at.Sub(sl.expected(k)) >= FillMargin:
+		// Its slot had a datagram already, and this one is nearer the
+		// next slot: that slot's, a little early (jitter).
+		k = sl.next
+	default:
+		// Its slot was answered: from silence at the deadline (this one
+		// is late: dropping it keeps the timeline), or by another
+		// datagram (a swapped pair, a burst after a stall).
+		return 0, false, false
 	}
-	if s <= sl.last {
-		// Before its slot (a burst after a stall, or a swapped pair):
-		// use the next slot and re-anchor there, so the frames after it
-		// are on time again.
-		s = sl.last + 1
-		early = true
-		sl.anchor = at.Add(-time.Duration(s) * FrameTime)
+	gap := k - sl.next
+	if gap > int64(MaxFill-sl.fills) {
+		// Longer than a loss: the sender paused (and carried on from
+		// here, not catching up). Start over.
+		sl.anchor, sl.next, sl.fills, sl.lastAt = at, 1, 0, at
+		return 0, true, true
 	}
-	gap := s - sl.last - 1
-	if gap > MaxFill {
-		// A pause, not loss: start over from here.
-		sl.anchor, sl.last, sl.lastAt = at, 0, at
-		return 0, early, true
-	}
-	if dev := at.Sub(sl.anchor.Add(time.Duration(s) * FrameTime)); gap == 0 && dev > -FrameTime/2 && dev < FrameTime/2 {
-		// On time: let the anchor follow the sender's clock.
+	if dev := at.Sub(sl.expected(k)); gap == 0 && dev > -FrameTime/2 && dev < FrameTime/2 {
+		// On time: let the anchor follow the sender's clock (jitter
+		// averages out; drift of a few hundred ppm is followed).
 		sl.anchor = sl.anchor.Add(dev / 16)
 	}
-	sl.last, sl.lastAt = s, at
-	return int(gap), early, false
+	sl.next, sl.fills, sl.lastAt = k+1, 0, at
+	return int(gap), true, false
+}
+
+// skip marks the next slot answered from silence (its deadline passed).
+func (sl *slots) skip() {
+	sl.next++
+	sl.fills++
 }

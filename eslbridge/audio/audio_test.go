@@ -3,73 +3,202 @@ package audio
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
+// simulate runs slot tracking over synthetic arrival times (ms) as a
+// reader does: each fill deadline that passes before a datagram's arrival
+// answers its slot from silence first; after the last datagram, the
+// deadlines run out. It returns, per slot answered, the index of the
+// datagram used ("-" for silence, "|" before a new run), the times of the
+// fills, and how many datagrams were dropped.
+func simulate(at []float64) (answers string, fillAt []float64, dropped int) {
+	base := time.Unix(1000, 0)
+	ms := func(x float64) time.Time { return base.Add(time.Duration(x * float64(time.Millisecond))) }
+	var sl slots
+	var b strings.Builder
+	deadline := func() time.Time {
+		if !sl.running || sl.fills >= MaxFill {
+			return time.Time{}
+		}
+		return sl.expected(sl.next).Add(FillMargin)
+	}
+	expire := func(now time.Time) {
+		for d := deadline(); !d.IsZero() && !d.After(now); d = deadline() {
+			sl.skip()
+			b.WriteString("- ")
+			fillAt = append(fillAt, float64(d.Sub(base))/float64(time.Millisecond))
+		}
+	}
+	for i, a := range at {
+		expire(ms(a))
+		fill, use, newRun := sl.place(ms(a))
+		if newRun && i > 0 {
+			b.WriteString("| ")
+		}
+		for range fill {
+			b.WriteString("- ")
+		}
+		if !use {
+			dropped++
+			continue
+		}
+		fmt.Fprintf(&b, "%d ", i)
+	}
+	expire(ms(at[len(at)-1] + 1000))
+	return strings.TrimSpace(b.String()), fillAt, dropped
+}
+
 // Slot tracking from synthetic arrival times: exact, no clock involved.
-// fills[i] is the silence inserted before frame i.
 func TestSlots(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		at    []float64 // arrival times, ms
-		fills []int
-		early int
-		runs  int
+		name    string
+		at      []float64 // arrival times, ms
+		slots   string    // datagram answering each slot, - for silence
+		fillAt  []float64 // when the silent slots were answered (ms)
+		dropped int
 	}{
-		{"steady with jitter", []float64{0, 20.4, 39.6, 60, 83, 100}, []int{0, 0, 0, 0, 0, 0}, 0, 1},
-		{"one lost", []float64{0, 20, 60, 80}, []int{0, 0, 1, 0}, 0, 1},
-		{"three lost", []float64{0, 80, 100}, []int{0, 3, 0}, 0, 1},
-		{"four lost is a pause", []float64{0, 20, 120, 140}, []int{0, 0, 0, 0}, 0, 2},
-		{"sent 15 ms late", []float64{0, 20, 55, 60, 80}, []int{0, 0, 0, 0, 0}, 0, 1},
-		{"lost, then late", []float64{0, 20, 75, 80, 100}, []int{0, 0, 0, 1, 0}, 0, 1}, // counted, one slot later
-		{"reordered pair", []float64{0, 20, 60, 60.1, 80}, []int{0, 0, 0, 0, 0}, 0, 1},
-		{"burst after a stall", []float64{0, 20, 80, 80.1, 80.2, 100}, []int{0, 0, 0, 0, 0, 0}, 0, 1},
-		{"lost inside a stall", []float64{0, 20, 80, 80.1, 100}, []int{0, 0, 0, 1, 0}, 0, 1},
-		{"pause starts a new run", []float64{0, 20, 520, 540}, []int{0, 0, 0, 0}, 0, 2},
-		{"last frame alone", []float64{0, 20, 60}, []int{0, 0, 1}, 0, 1},
+		{"steady with jitter", []float64{0, 20.4, 39.6, 60, 83, 100}, "0 1 2 3 4 5 - - -", []float64{130, 150, 170}, 0},
+		// The lost slot is answered at its deadline (50 ms), before the
+		// next datagram comes, not with it.
+		{"one lost", []float64{0, 20, 60, 80}, "0 1 - 2 3 - - -", []float64{50, 110, 130, 150}, 0},
+		{"three lost", []float64{0, 80, 100}, "0 - - - 1 2 - - -", []float64{30, 50, 70, 130, 150, 170}, 0},
+		{"four lost is a pause", []float64{0, 20, 120, 140}, "0 1 - - - | 2 3 - - -", []float64{50, 70, 90, 170, 190, 210}, 0},
+		{"9 ms late keeps its slot", []float64{0, 20, 49, 60, 80}, "0 1 2 3 4 - - -", []float64{110, 130, 150}, 0},
+		// Late past the deadline: its slot went out as silence, so it
+		// is dropped and its successor keeps its own slot.
+		{"14 ms late is dropped", []float64{0, 20, 54, 60, 80}, "0 1 - 3 4 - - -", []float64{50, 110, 130, 150}, 1},
+		{"early by 8 ms after an on-time one", []float64{0, 20, 40, 52, 80}, "0 1 2 3 4 - - -", []float64{110, 130, 150}, 0},
+		{"swapped pair", []float64{0, 20, 60, 60.1, 80}, "0 1 - 2 4 - - -", []float64{50, 110, 130, 150}, 1},
+		{"burst after a stall", []float64{0, 20, 80, 80.1, 80.2, 100}, "0 1 - - 2 5 - - -", []float64{50, 70, 130, 150, 170}, 2},
+		{"pause starts a new run", []float64{0, 20, 520, 540}, "0 1 - - - | 2 3 - - -", []float64{50, 70, 90, 570, 590, 610}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			base := time.Unix(1000, 0)
-			ms := func(x float64) time.Time { return base.Add(time.Duration(x * float64(time.Millisecond))) }
-			var sl slots
-			early, runs := 0, 0
-			for i, a := range tc.at {
-				var next time.Time
-				if i+1 < len(tc.at) {
-					next = ms(tc.at[i+1])
-				}
-				fill, e, nr := sl.place(ms(a), next)
-				if fill != tc.fills[i] {
-					t.Errorf("frame %d at %v ms: fill %d, want %d", i, a, fill, tc.fills[i])
-				}
-				if e {
-					early++
-				}
-				if nr {
-					runs++
-				}
+			got, fillAt, dropped := simulate(tc.at)
+			if got != tc.slots || dropped != tc.dropped {
+				t.Errorf("slots %q dropped %d, want %q %d", got, dropped, tc.slots, tc.dropped)
 			}
-			if early != tc.early || runs != tc.runs {
-				t.Errorf("early %d runs %d, want %d %d", early, runs, tc.early, tc.runs)
+			if fmt.Sprintf("%.0f", fillAt) != fmt.Sprintf("%.0f", tc.fillAt) { // the anchor follows jitter
+				t.Errorf("fills at %v ms, want %v", fillAt, tc.fillAt)
 			}
 		})
 	}
 }
 
+// A reader that got to a stream late (its deadline passed unnoticed)
+// still answers the slots in order: silence for the lost one, then the
+// datagram, and a datagram stamped in time is not taken for lost.
+func TestSlotsReaderLate(t *testing.T) {
+	base := time.Unix(1000, 0)
+	var sl slots
+	sl.place(base)
+	sl.place(base.Add(20 * time.Millisecond))
+	// Slot 2 lost; slot 3's datagram read with no deadline processed.
+	if fill, use, _ := sl.place(base.Add(60 * time.Millisecond)); fill != 1 || !use {
+		t.Errorf("fill %d use %v, want 1 true", fill, use)
+	}
+	// 12 ms late and its slot not yet answered: used, not silence.
+	if fill, use, _ := sl.place(base.Add(92 * time.Millisecond)); fill != 0 || !use || sl.next != 5 {
+		t.Errorf("fill %d use %v next %d, want 0 true 5", fill, use, sl.next)
+	}
+}
+
 // Clock drift of 200 ppm for 10 minutes is followed without false fills.
 func TestSlotsFollowDrift(t *testing.T) {
-	var sl slots
-	base := time.Unix(0, 0)
-	period := FrameTime + FrameTime/5000
-	for k := range 30000 {
-		fill, early, _ := sl.place(base.Add(time.Duration(k)*period), base.Add(time.Duration(k+1)*period))
-		if fill != 0 || early {
-			t.Fatalf("frame %d: fill %d early %v", k, fill, early)
+	for _, ppm := range []int64{200, -200} {
+		var sl slots
+		base := time.Unix(0, 0)
+		period := FrameTime + FrameTime*time.Duration(ppm)/1e6
+		for k := range 30000 {
+			fill, use, newRun := sl.place(base.Add(time.Duration(k) * period))
+			if fill != 0 || !use || (newRun && k > 0) {
+				t.Fatalf("%d ppm, frame %d: fill %d use %v new run %v", ppm, k, fill, use, newRun)
+			}
 		}
 	}
+}
+
+// One answer per slot over a long run with random loss (1 %, up to
+// MaxFill in a row), swapped pairs and jitter up to 8 ms, through a whole
+// Stream (handler and socket) on synthetic arrival times: every slot is
+// answered exactly once, in order, by its own datagram or, if that was
+// lost or came after the slot's deadline, by silence; nothing else.
+func TestOneAnswerPerSlotRandomLoss(t *testing.T) {
+	n := 50000
+	if testing.Short() {
+		n = 10000
+	}
+	sw := newSwitchEnd(t)
+	var heard []int16
+	st, err := Listen("127.0.0.1", 0, HandlerFunc(func(in, out []int16) {
+		heard = append(heard, in[0])
+		out[0] = in[0]
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.Expect(sw.addr())
+	// Nothing is sent to the stream's socket, so its reader never runs
+	// it: the test drives datagram and expire itself, as the reader does.
+	rng := rand.New(rand.NewPCG(7, 7))
+	base := time.Now()
+	type arrival struct {
+		at time.Time
+		k  int
+	}
+	var arrivals []arrival
+	want := make([]int16, n) // 0: silence
+	inRow := 0
+	for k := range n {
+		if k > 0 && k < n-1 && inRow < MaxFill && rng.Float64() < 0.01 {
+			inRow++
+			continue
+		}
+		inRow = 0
+		jitter := time.Duration(rng.Float64() * 8 * float64(time.Millisecond))
+		arrivals = append(arrivals, arrival{base.Add(time.Duration(k)*FrameTime + jitter), k})
+		want[k] = int16(k%30000 + 1)
+	}
+	// Delay 0.5 % of the datagrams past their successor (a swapped
+	// pair): the late one finds its slot answered from silence and is
+	// dropped.
+	for i := 1; i+1 < len(arrivals); i++ {
+		if rng.Float64() < 0.005 {
+			a, b := &arrivals[i], &arrivals[i+1]
+			want[a.k] = 0
+			a.k, b.k = b.k, a.k
+			a.at, b.at = b.at, b.at.Add(100*time.Microsecond)
+			i++
+		}
+	}
+	pkt := make([]byte, FrameBytes)
+	for _, a := range arrivals {
+		st.expire(a.at)
+		binary.LittleEndian.PutUint16(pkt, uint16(int16(a.k%30000+1)))
+		st.datagram(pkt, sw.addr(), a.at, a.at)
+	}
+	st.expire(arrivals[len(arrivals)-1].at.Add(FrameTime)) // nothing due yet
+	s := st.Stats()
+	if len(heard) != n {
+		t.Fatalf("%d slots answered, want %d (stats %+v)", len(heard), n, s)
+	}
+	for k := range n {
+		if heard[k] != want[k] {
+			t.Fatalf("slot %d answered with %d, want %d (stats %+v)", k, heard[k], want[k], s)
+		}
+	}
+	if s.Sent != int64(n) || s.Sent != s.Received-s.Dropped+s.Filled {
+		t.Errorf("stats %+v: want %d sent = received - dropped + filled", s, n)
+	}
+	t.Logf("%d slots: %+v", n, s)
 }
 
 type switchEnd struct {
@@ -103,7 +232,7 @@ var echo = HandlerFunc(func(in, out []int16) { copy(out, in) })
 
 // Through real UDP: a paced sender of numbered frames with planned losses
 // and reorderings. Every accepted frame is answered once, losses become
-// silence, the early half of a swapped pair is dropped, strays and odd
+// silence, the late half of a swapped pair is dropped, strays and odd
 // sizes are ignored.
 func TestStreamOverUDP(t *testing.T) {
 	sw := newSwitchEnd(t)
@@ -160,9 +289,9 @@ func TestStreamOverUDP(t *testing.T) {
 	if s.Strays != 1 || s.BadSize != 1 {
 		t.Errorf("strays %d bad size %d, want 1 and 1", s.Strays, s.BadSize)
 	}
-	if int(s.Sent) != len(got) || s.Sent != s.Received+s.Filled {
-		t.Errorf("sent %d answers, counted %d = %d received + %d filled",
-			len(got), s.Sent, s.Received, s.Filled)
+	if int(s.Sent) != len(got) || s.Sent != s.Received-s.Dropped+s.Filled {
+		t.Errorf("sent %d answers, counted %d = %d received - %d dropped + %d filled",
+			len(got), s.Sent, s.Received, s.Dropped, s.Filled)
 	}
 	// The slots: one answer per 20 ms of the sender's clock, however the
 	// host scheduled the sender; unless it stalled, exactly frames.
@@ -248,7 +377,7 @@ func BenchmarkSlots(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		t = t.Add(FrameTime)
-		sl.place(t, t.Add(FrameTime))
+		sl.place(t)
 	}
 }
 
@@ -293,8 +422,8 @@ func TestManyStreamsReleasePorts(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// Each held frame is answered 30 ms later, its successor
-			// not having come.
+			// Each frame is answered at once (then its successors'
+			// slots from silence, up to MaxFill).
 			got := map[int16]int{}
 			buf := make([]byte, 2048)
 			sw.SetReadDeadline(time.Now().Add(2 * time.Second))
@@ -304,6 +433,9 @@ func TestManyStreamsReleasePorts(t *testing.T) {
 					t.Fatalf("%d of %d answered: %v", len(got), n, err)
 				}
 				v := int16(binary.LittleEndian.Uint16(buf))
+				if m == FrameBytes && v == 0 {
+					continue // a slot after the frame, answered from silence
+				}
 				if m != FrameBytes || v < 1 || v > n || int(from.Port()) != streams[v-1].LocalAddr().Port {
 					t.Fatalf("answer %d from %v (%d bytes)", v, from, m)
 				}
@@ -321,10 +453,140 @@ func TestManyStreamsReleasePorts(t *testing.T) {
 					t.Fatalf("port of a closed stream: %v", err)
 				}
 				pc.Close()
-				if s := st.Stats(); s.Received != 1 || s.Sent != 1 {
-					t.Errorf("stats %+v, want 1 received and 1 sent", s)
+				if s := st.Stats(); s.Received != 1 || s.Sent != 1+s.Filled || s.Filled > MaxFill {
+					t.Errorf("stats %+v, want 1 received and 1 sent besides at most %d fills", s, MaxFill)
 				}
 			}
 		})
+	}
+}
+
+// answers reads the answers at the switch end until none comes for wait:
+// their first sample and arrival time.
+func (s *switchEnd) answers(t *testing.T, wait time.Duration) (vals []int16, at []time.Time) {
+	t.Helper()
+	buf := make([]byte, 2048)
+	for {
+		s.pc.SetReadDeadline(time.Now().Add(wait))
+		n, _, err := s.pc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return vals, at
+		}
+		if n != FrameBytes {
+			t.Fatalf("answer of %d bytes", n)
+		}
+		vals = append(vals, int16(binary.LittleEndian.Uint16(buf)))
+		at = append(at, time.Now())
+	}
+}
+
+// A lost datagram's slot is answered from silence at its deadline, without
+// waiting for the next datagram: the switch gets it before its next frame.
+// The sender holds back the next datagram until that answer came (up to
+// 300 ms), so an answer released only by the successor fails the test; the
+// answer must also not come before the deadline.
+func TestLostAnsweredOnTime(t *testing.T) {
+	sw := newSwitchEnd(t)
+	st, err := Listen("127.0.0.1", 0, echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.Expect(sw.addr())
+	sw.dest = st.LocalAddr().AddrPort()
+	buf := make([]byte, 2048)
+	start := time.Now()
+	const lost = 10
+	for k := 0; k < 20; k++ {
+		slot := start.Add(time.Duration(k) * FrameTime)
+		time.Sleep(time.Until(slot))
+		if k != lost {
+			sw.send(t, int16(k+1), FrameBytes)
+		}
+		sw.pc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		n, _, err := sw.pc.ReadFromUDPAddrPort(buf)
+		if err != nil || n != FrameBytes {
+			t.Fatalf("slot %d not answered before the next datagram: %v", k, err)
+		}
+		got, after := int16(binary.LittleEndian.Uint16(buf)), time.Since(slot)
+		switch {
+		case k != lost && got != int16(k+1):
+			t.Fatalf("slot %d answered with %d", k, got)
+		case k == lost && got != 0:
+			t.Fatalf("lost slot %d answered with %d, not silence", k, got)
+		case k == lost && after < FillMargin-2*time.Millisecond:
+			t.Fatalf("lost slot answered %v after its time, before its deadline (%v)", after, FillMargin)
+		case k == lost:
+			t.Logf("lost slot answered %v after its expected arrival (deadline %v)", after, FillMargin)
+		}
+	}
+	if s := st.Stats(); s.Filled != 1 || s.Received != 19 || s.Dropped != 0 {
+		t.Errorf("stats %+v, want 19 received, 1 filled, none dropped", s)
+	}
+}
+
+// A datagram that comes after its slot was answered from silence is
+// dropped, not answered too: one answer per slot, and the frames after it
+// keep their slots.
+func TestLateNotAnsweredTwice(t *testing.T) {
+	sw := newSwitchEnd(t)
+	var heard []int16
+	var mu sync.Mutex
+	st, err := Listen("127.0.0.1", 0, HandlerFunc(func(in, out []int16) {
+		mu.Lock()
+		heard = append(heard, in[0])
+		mu.Unlock()
+		copy(out, in)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.Expect(sw.addr())
+	sw.dest = st.LocalAddr().AddrPort()
+	buf := make([]byte, 2048)
+	var vals []int16
+	read := func(what string) {
+		sw.pc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		n, _, err := sw.pc.ReadFromUDPAddrPort(buf)
+		if err != nil || n != FrameBytes {
+			t.Fatalf("%s not answered: %v", what, err)
+		}
+		vals = append(vals, int16(binary.LittleEndian.Uint16(buf)))
+	}
+	start := time.Now()
+	const late = 5
+	inTime := true
+	for k := 0; k < 10; k++ {
+		slot := start.Add(time.Duration(k) * FrameTime)
+		time.Sleep(time.Until(slot))
+		if k == late {
+			// Wait for the slot's silence, then send its datagram.
+			read("late slot")
+			inTime = time.Since(slot) < FrameTime*3/4
+			sw.send(t, int16(k+1), FrameBytes)
+			continue
+		}
+		sw.send(t, int16(k+1), FrameBytes)
+		read(fmt.Sprint("slot ", k))
+	}
+	rest, _ := sw.answers(t, 200*time.Millisecond)
+	vals = append(vals, rest...)
+	s := st.Stats()
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(heard) != fmt.Sprint(vals) {
+		t.Errorf("handler heard %v, switch got %v", heard, vals)
+	}
+	if s.Dropped != 1 || s.Filled != 1+MaxFill || s.Sent != 10+MaxFill || len(vals) != 10+MaxFill {
+		t.Errorf("stats %+v, %d answers: want 1 dropped, %d filled, %d sent", s, len(vals), 1+MaxFill, 10+MaxFill)
+	}
+	// The late datagram (6) is dropped; the next ones keep their slots.
+	// (Were the silence itself 15 ms late, the late datagram would take
+	// the next slot and its successor be dropped: still one per slot.)
+	if want := "[1 2 3 4 5 0 7 8 9 10 0 0 0]"; inTime && fmt.Sprint(vals) != want {
+		t.Errorf("answers %v, want %v", vals, want)
+	} else if !inTime {
+		t.Logf("host slow (silence late): answers %v", vals)
 	}
 }

@@ -146,8 +146,8 @@ func getPort(p *uint16) uint16 {
 }
 
 // reader is one goroutine serving an epoll set of stream sockets: it
-// reads each datagram as it comes, answers held frames whose successor is
-// overdue, and closes the sockets of streams that ended.
+// reads each datagram as it comes, answers from silence the slots whose
+// datagram is overdue, and closes the sockets of streams that ended.
 type reader struct {
 	epfd         int
 	wakeR, wakeW int // a pipe in the set: remove wakes the reader through it
@@ -247,7 +247,7 @@ func (rd *reader) remove(s *Stream) {
 // the Go runtime's own poller). The epoll set is itself waited on through
 // the Go poller (an epoll descriptor is readable while it has events), so
 // a reader with nothing to do is a parked goroutine, not a thread blocked
-// in epoll_wait, and the next hold deadline is the file's read deadline.
+// in epoll_wait, and the next fill deadline is the file's read deadline.
 func (rd *reader) run() {
 	f := os.NewFile(uintptr(rd.epfd), "audio-epoll")
 	rc, err := f.SyscallConn()
@@ -293,22 +293,24 @@ func (rd *reader) run() {
 		for _, s := range ready {
 			rd.read(s, buf, oob)
 		}
-		// Held frames whose successor is overdue: a last look at the
-		// socket (it may be queued while we ran late), else answer.
+		// Slots whose datagram is overdue: a last look at the socket
+		// (the datagram may be queued, stamped in time, while we ran
+		// late), then silence for each slot whose deadline has passed.
 		now := time.Now()
 		due = rd.wheel.due(now, due[:0])
 		for _, e := range due {
 			s := e.s
-			if s.sock.closed || !s.holdDeadline().Equal(e.at) {
+			if s.sock.closed || !s.fillDeadline().Equal(e.at) {
 				continue // answered since, or ended
 			}
 			if e.at.After(now) {
 				rd.wheel.add(s, e.at) // filed a lap of the wheel early
 				continue
 			}
-			if !rd.read(s, buf, oob) {
-				s.expire(now)
+			for i := 0; i < 4 && rd.read(s, buf, oob); i++ {
 			}
+			s.expire(now)
+			rd.refile(s, e.at)
 		}
 		clear(due)
 		if woken {
@@ -322,10 +324,10 @@ func (rd *reader) run() {
 	}
 }
 
-// holdWheel finds the held frames whose successor is overdue without
-// looking at every stream: a timing wheel of milliseconds. Each frame held
-// is filed under the millisecond of its hold deadline; an entry goes stale
-// when its frame is answered, and each entry is looked at once, after its
+// holdWheel finds the slots whose datagram is overdue without looking at
+// every stream: a timing wheel of milliseconds. Each stream's fill
+// deadline is filed under its millisecond; an entry goes stale when the
+// slot is answered, and each entry is looked at once, after its
 // millisecond has passed (up to 1 ms after the deadline).
 type holdWheel struct {
 	base    time.Time
@@ -334,13 +336,13 @@ type holdWheel struct {
 	pending int
 }
 
-// wheelSlots covers more than holdTimeout: a deadline filed is never a full
+// wheelSlots covers more than a frame and FillMargin: a deadline filed is never a full
 // lap ahead (and one that is gets filed again).
 const wheelSlots = 64
 
 type holdEntry struct {
 	s  *Stream
-	at time.Time // the hold deadline when filed
+	at time.Time // the fill deadline when filed
 }
 
 func (w *holdWheel) ms(t time.Time) int64 { return int64(t.Sub(w.base) / time.Millisecond) }
@@ -409,12 +411,17 @@ func (rd *reader) read(s *Stream, buf, oob []byte) bool {
 	case syscall.AF_INET6:
 		from = netip.AddrPortFrom(netip.AddrFrom16(rsa.Addr).Unmap(), getPort(&rsa.Port))
 	}
-	before := s.holdDeadline()
+	before := s.fillDeadline()
 	s.datagram(buf[:n], from, arrivalTime(oob[:msg.Controllen], now), now)
-	if d := s.holdDeadline(); !d.IsZero() && !d.Equal(before) {
+	rd.refile(s, before)
+	return true
+}
+
+// refile files s's fill deadline in the wheel if it moved from before.
+func (rd *reader) refile(s *Stream, before time.Time) {
+	if d := s.fillDeadline(); !d.IsZero() && !d.Equal(before) {
 		rd.wheel.add(s, d)
 	}
-	return true
 }
 
 // closeEnded closes the sockets of the streams that ended.

@@ -40,10 +40,9 @@ func (s *Stream) loop() {
 	buf, oob := make([]byte, 2048), make([]byte, 128)
 	var deadline time.Time // read deadline in force (zero: none)
 	for {
-		// While a frame is held, wait for its successor until its hold
-		// deadline; if we are running behind, still look at what is
-		// queued before giving up on it.
-		want := s.holdDeadline()
+		// Wait for the next slot's datagram until its fill deadline; if
+		// we are running behind, still look at what is queued first.
+		want := s.fillDeadline()
 		if !want.IsZero() {
 			if soon := time.Now().Add(time.Millisecond); want.Before(soon) {
 				want = soon
