@@ -62,7 +62,7 @@ func BenchmarkPacedStreams(b *testing.B) {
 			sw.WriteToUDP(pkt, d)
 		}
 	}
-	time.Sleep(3 * FrameTime) // the last frames' answers (held one frame)
+	time.Sleep(3 * FrameTime) // the last frames' answers
 	b.StopTimer()
 	cpu, host := cpuNow()-cpu0, hostCPU()-host0
 	sw.Close()

@@ -28,6 +28,13 @@ type MediaStats struct {
 	Received  int // datagrams accepted from the client
 	Underruns int // ticks with nothing from the client queued once playing
 	Overflows int // frames dropped because the client sent too far ahead
+	// Holes counts ticks (after the client's first frame) between which
+	// no frame from the client arrived: what a switch that reads one
+	// datagram per frame it writes, with no queue, plays as silence.
+	// Unlike Underruns it does not depend on the queue's depth: a frame
+	// lost or answered a tick late is a hole even while the queue still
+	// holds enough to play on.
+	Holes     int
 	LostTx    int // datagrams to the client dropped on purpose
 	LostRx    int // datagrams from the client dropped on purpose
 	Reordered int // datagrams swapped with their successor on purpose
@@ -65,6 +72,7 @@ func (a MediaStats) add(b MediaStats) MediaStats {
 	a.Received += b.Received
 	a.Underruns += b.Underruns
 	a.Overflows += b.Overflows
+	a.Holes += b.Holes
 	a.LostTx += b.LostTx
 	a.LostRx += b.LostRx
 	a.Reordered += b.Reordered
@@ -90,7 +98,11 @@ type stream struct {
 	stats   MediaStats
 	rxRng   *rand.Rand
 	rxHeld  []int16 // a frame held back to be swapped with its successor
-	rxSpare []int16 // rxHeld's storage
+	// frames queued since the last tick's datagram went out, and whether
+	// the client has sent any yet (for Holes)
+	sinceSay  int
+	answering bool
+	rxSpare   []int16 // rxHeld's storage
 
 	// used by the media clock goroutine only
 	txRng  *rand.Rand
@@ -218,6 +230,8 @@ func (st *stream) readLoop() {
 
 func (st *stream) pushLocked(f []int16) {
 	st.stats.Received++
+	st.sinceSay++
+	st.answering = true
 	if st.fifo.len()+1 >= jitterFrames {
 		st.playing = true
 	}
@@ -267,6 +281,14 @@ func (st *stream) hear(answered bool) {
 
 // say sends the answer prepared in st.pkt as one datagram.
 func (st *stream) say() {
+	// A tick's window for the client's answer closes before its datagram
+	// goes out (the answer to it may come back at once).
+	st.mu.Lock()
+	if st.answering && st.sinceSay == 0 {
+		st.stats.Holes++
+	}
+	st.sinceSay = 0
+	st.mu.Unlock()
 	var lostTx, reordered int
 	switch {
 	case st.loss > 0 && st.txRng.Float64() < st.loss:
