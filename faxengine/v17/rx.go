@@ -314,8 +314,8 @@ func (r *Receiver) quiet() {
 // hold the carrier up).
 func (r *Receiver) setOff() {
 	r.offNow = r.offLevel
-	if r.state == rxData {
-		r.offNow = math.Max(r.offLevel, r.level*carrierOffRatio)
+	if v := r.level * carrierOffRatio; r.state == rxData && v > r.offNow {
+		r.offNow = v
 	}
 }
 
@@ -404,7 +404,7 @@ func (r *Receiver) instant() {
 			r.gain = math.Sqrt(trainEnergy / r.symPow)
 		}
 	}
-	z *= complex(r.gain, 0)
+	z = complex(real(z)*r.gain, imag(z)*r.gain)
 
 	r.eqPos--
 	if r.eqPos < 0 {
