@@ -5,13 +5,16 @@
 //
 // The Transmitter fills 8 kHz sample blocks from a modem.BitSource; the
 // Receiver consumes sample blocks and delivers bits and status to a
-// modem.BitSink. Both are deterministic (time is the count of samples), use no
-// goroutines and allocate nothing per sample.
+// modem.BitSink. A source or sink that also implements modem.BitsSource or
+// modem.BitsSink (as hdlc.Encoder and hdlc.Decoder do) moves a symbol's
+// bits, or a decoded batch's, in one call. Both are deterministic (time is
+// the count of samples), use no goroutines and allocate nothing per sample.
 //
-// The receiver mixes the line down with the nominal carrier, interpolates
-// half-symbol samples through a polyphase root-raised-cosine filter at
-// instants set by a Gardner timing loop, and feeds a 17-tap half-symbol
-// spaced LMS equaliser, followed by a decision-directed carrier loop and an
+// The receiver mixes the line down with the nominal carrier and
+// interpolates half-symbol samples through a polyphase root-raised-cosine
+// filter (the mixing folded into its taps) at instants set by a Gardner
+// timing loop, and feeds a 17-tap half-symbol spaced LMS equaliser,
+// followed by a decision-directed carrier loop and an
 // 8-state Viterbi decoder (DefaultDepth). Training finds segment 1 (ABAB) by
 // its quarter-turn steps, estimates the carrier offset from it, takes the
 // half-turn into segment 2 as the time and phase reference, and trains the
