@@ -41,6 +41,7 @@ func addStats(t *audio.Stats, s audio.Stats) {
 	t.Sent += s.Sent
 	t.Filled += s.Filled
 	t.Dropped += s.Dropped
+	t.Graced += s.Graced
 	t.Strays += s.Strays
 	t.BadSize += s.BadSize
 	t.Late += s.Late

@@ -22,7 +22,11 @@
 // The deadlines are kept on a timing wheel; when one passes, the reader
 // first reads what is queued, so a datagram that arrived (by its stamp)
 // in time while the reader was busy is still answered as its slot, not
-// taken for lost. A datagram that comes for a slot already answered (more
+// taken for lost. And a late sender is told from loss: a lost datagram is
+// one stream's, a switch (or host) running late delays every stream's at
+// once, so when many of the deadlines passing together find no datagram,
+// those slots wait up to 15 ms (the lateness a datagram may have and keep
+// its slot) before silence (Stats.Graced). A datagram that comes for a slot already answered (more
 // than FillMargin late, the second of a swapped pair, the rest of a burst
 // after a stall) is counted as Dropped: a slot never gets two answers and
 // the timeline never shifts.
@@ -95,6 +99,9 @@ type Stats struct {
 	// second datagram within one slot (a swapped pair, a burst after a
 	// stall).
 	Dropped int64
+	// Graced counts deadlines put off because many streams' datagrams
+	// were overdue at once (the sender ran late; Linux readers only).
+	Graced  int64
 	Strays  int64 // datagrams from other sources, ignored
 	BadSize int64 // datagrams of another size than 320 bytes, ignored
 	// Late counts deadline misses of our own making: answers whose
@@ -118,7 +125,7 @@ type Stream struct {
 	h      Handler
 	remote atomic.Pointer[netip.AddrPort]
 
-	received, sent, filled, dropped, strays, badSize, late, delayed, runs atomic.Int64
+	received, sent, filled, dropped, graced, strays, badSize, late, delayed, runs atomic.Int64
 
 	mu      sync.Mutex
 	arrived *sync.Cond   // broadcast on each accepted datagram while waiters > 0
@@ -211,7 +218,7 @@ func (s *Stream) WaitReceived(ctx context.Context, mark int64, timeout time.Dura
 func (s *Stream) Stats() Stats {
 	return Stats{
 		Received: s.received.Load(), Sent: s.sent.Load(), Filled: s.filled.Load(),
-		Dropped: s.dropped.Load(), Strays: s.strays.Load(), BadSize: s.badSize.Load(),
+		Dropped: s.dropped.Load(), Graced: s.graced.Load(), Strays: s.strays.Load(), BadSize: s.badSize.Load(),
 		Late: s.late.Load(), Delayed: s.delayed.Load(), Runs: s.runs.Load(),
 	}
 }
