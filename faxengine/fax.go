@@ -8,12 +8,26 @@
 // A Fax is driven by the call's audio: Rx with each block of received
 // samples, Tx for each block to send, in alternation. Time is the count of
 // samples; nothing reads a clock except the header line's date.
+//
+// A receiving Fax has one goroutine of its own, its page writer, so that
+// the audio path never waits on the disk (in the daemon one goroutine runs
+// the audio of many calls): a page confirmed by the terminal is copied and
+// handed to the writer, which appends it to the TIFF file and syncs it.
+// Until that page is on disk, Tx sends silence and holds the terminal's
+// transmitter back, so its MCF (the sender's proof the page arrived) goes
+// out only after the sync, and a crash after MCF still finds the page in
+// the file. A page that cannot be stored ends the call at once (no MCF),
+// with t30.ErrPageStore and the error from Err and Close. When the call
+// ends, the writer closes the file, and the Rx or Tx (or Close) that
+// ended it waits for that before Done reports true.
 package faxengine
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rayofax/rayofax/faxengine/header"
@@ -117,15 +131,26 @@ func NewReceiver(out string, o Options) (*Fax, error) {
 	if err != nil {
 		return nil, fmt.Errorf("faxengine: %w", err)
 	}
-	sink := &tiffSink{w: w, path: out, now: o.Now}
+	f, err := newReceiver(w, out, o)
+	if err != nil {
+		w.Close()
+		os.Remove(out)
+		return nil, err
+	}
+	return f, nil
+}
+
+// newReceiver makes a receiving Fax writing into w (the file at path) and
+// starts its page writer.
+func newReceiver(w *tiff.Writer, path string, o Options) (*Fax, error) {
+	sink := newTiffSink(w, path, o.Now)
 	c := o.t30Config()
 	c.Sink = sink
 	term, err := t30.NewTerminal(c)
 	if err != nil {
-		w.Close()
-		os.Remove(out)
 		return nil, fmt.Errorf("faxengine: %w", err)
 	}
+	go sink.run()
 	return &Fax{term: term, sink: sink}, nil
 }
 
@@ -135,8 +160,27 @@ func (f *Fax) Rx(samples []int16) {
 	f.check()
 }
 
-// Tx fills buf with the next samples to send and returns len(buf).
+// Tx fills buf with the next samples to send and returns len(buf). While
+// a received page is being written, it is silence: the terminal's answer
+// to the page waits until the page is on disk.
 func (f *Fax) Tx(buf []int16) int {
+	if k := f.sink; k != nil {
+		if k.busy() && k.held >= maxHold {
+			// The disk is this slow (or the line runs faster than real
+			// time, as in a loopback): wait rather than let the sender
+			// time out.
+			k.wait()
+		}
+		// (busy is read first: a write that fails is marked failed
+		// before it stops being busy, so no answer slips out between.)
+		if k.busy() || k.failed.Load() {
+			k.held += len(buf)
+			clear(buf)
+			f.check()
+			return len(buf)
+		}
+		k.held = 0
+	}
 	n := f.term.Tx(buf)
 	f.check()
 	return n
@@ -171,7 +215,8 @@ func (f *Fax) Report() Report {
 func (f *Fax) Err() error { return f.err }
 
 // Close ends the call if it is still running (as a hang-up) and finishes
-// the output file. It is safe to call more than once.
+// the output file, waiting for the page writer. It is safe to call more
+// than once.
 func (f *Fax) Close() error {
 	if !f.term.Done() {
 		f.term.Hangup()
@@ -180,65 +225,163 @@ func (f *Fax) Close() error {
 	return f.err
 }
 
+// check notes a page the writer failed to store (ending the call: the
+// page must not be confirmed) and completes the Fax once the terminal is
+// done. Completing waits for the writer, which by then has only to close
+// the file (the pages were synced before their MCF went out), unless the
+// call ended while a page was still being written.
 func (f *Fax) check() {
-	if f.closed || !f.term.Done() {
+	if f.closed {
+		return
+	}
+	if f.sink != nil && !f.term.Done() && f.sink.failed.Load() {
+		f.term.Hangup()
+	}
+	if !f.term.Done() {
 		return
 	}
 	f.closed = true
 	f.report = Report{Report: f.term.Report()}
-	if f.sink != nil {
-		f.report.File = f.sink.path
-		if err := f.sink.finish(); err != nil && f.err == nil {
-			f.err = err
-		}
-		if st, err := os.Stat(f.sink.path); err == nil {
-			f.report.FileSize = st.Size()
-		} else {
-			f.report.File = ""
+	k := f.sink
+	if k == nil {
+		return
+	}
+	k.finish()
+	<-k.done
+	f.report.File, f.report.FileSize = k.path, k.size
+	if k.pages == 0 {
+		f.report.File, f.report.FileSize = "", 0
+	}
+	if k.err != nil {
+		f.err = k.err
+		if k.failed.Load() {
+			f.report.Result = t30.ErrPageStore
 		}
 	}
 }
 
-// tiffSink writes received pages into a TIFF-F file as they arrive.
+// tiffSink writes received pages into a TIFF-F file as they arrive, on
+// its own goroutine (run): WritePage, called by the terminal on the audio
+// path, only copies the page into the queue.
 type tiffSink struct {
-	w     *tiff.Writer
-	path  string
-	now   func() time.Time
+	w    *tiff.Writer
+	path string
+	now  func() time.Time
+
+	queue   chan pageJob // to the writer; closed by finish
+	free    chan *raster.Bitmap
+	pending atomic.Int32  // pages queued and not yet synced
+	synced  chan struct{} // a token after each page written (or not)
+	held    int           // samples of silence sent while a page was pending (the Fax's)
+	failed  atomic.Bool   // a page could not be stored
+	once    sync.Once
+	done    chan struct{} // closed when the writer has closed the file
+
+	// The writer's, read by the Fax once done is closed.
 	pages int
+	size  int64
 	err   error
 }
 
+type pageJob struct {
+	img  *raster.Bitmap
+	meta tiff.PageMeta
+	num  int
+}
+
+// maxHold is how long (in samples) Tx holds the terminal's answer to a
+// page back, sending silence, before it waits for the write: 1 s. The
+// sender waits 3 s (T.30's T4) for that answer; a real-time line
+// (the daemon) hardly ever gets there, a loopback that runs much faster
+// than real time does at once.
+const maxHold = 8000
+
+// sinkQueue bounds the pages waiting for the writer. One is the most in
+// practice (the next page comes only after the answer to this one, which
+// waits for the write); a terminal that got ahead would wait for room.
+const sinkQueue = 4
+
+func newTiffSink(w *tiff.Writer, path string, now func() time.Time) *tiffSink {
+	return &tiffSink{w: w, path: path, now: now,
+		queue: make(chan pageJob, sinkQueue), synced: make(chan struct{}, sinkQueue), free: make(chan *raster.Bitmap, sinkQueue+1), done: make(chan struct{})}
+}
+
+// busy reports whether a page is still on its way to the disk.
+func (s *tiffSink) busy() bool { return s.pending.Load() > 0 }
+
+// wait waits until no page is pending.
+func (s *tiffSink) wait() {
+	for s.busy() {
+		<-s.synced
+	}
+}
+
+// WritePage queues a copy of the page for the writer (img's memory is the
+// terminal's). It fails once a page could not be stored.
 func (s *tiffSink) WritePage(img *raster.Bitmap, info t30.PageInfo) error {
+	if s.failed.Load() {
+		return fmt.Errorf("faxengine: page %d: an earlier page could not be stored", info.Number)
+	}
 	t := time.Now
 	if s.now != nil {
 		t = s.now
 	}
 	meta := tiff.PageMeta{Time: t(), BadLines: info.Quality.BadRows, ConsecutiveBadLines: info.Quality.MaxConsecutive,
 		Regenerated: true}
-	if err := s.w.WritePage(img, meta); err != nil {
-		s.err = fmt.Errorf("faxengine: page %d: %w", info.Number, err)
-		return s.err
+	var cp *raster.Bitmap
+	select {
+	case cp = <-s.free:
+	default:
+		cp = new(raster.Bitmap)
 	}
-	if err := s.w.Sync(); err != nil {
-		s.err = fmt.Errorf("faxengine: page %d: sync: %w", info.Number, err)
-		return s.err
-	}
-	s.pages++
+	pix := append(cp.Pix[:0], img.Pix...)
+	*cp = *img
+	cp.Pix = pix
+	s.pending.Add(1)
+	s.queue <- pageJob{img: cp, meta: meta, num: info.Number}
 	return nil
 }
 
-// finish closes the file, removing it when it holds no page (a TIFF needs
-// at least one).
-func (s *tiffSink) finish() error {
+// run is the writer: it appends and syncs each page, then closes the file
+// (removing it when it holds no page: a TIFF needs at least one).
+func (s *tiffSink) run() {
+	defer close(s.done)
+	for job := range s.queue {
+		if s.err == nil {
+			if err := s.w.WritePage(job.img, job.meta); err != nil {
+				s.err = fmt.Errorf("faxengine: page %d: %w", job.num, err)
+			} else if err := s.w.Sync(); err != nil {
+				s.err = fmt.Errorf("faxengine: page %d: sync: %w", job.num, err)
+			} else {
+				s.pages++
+			}
+			if s.err != nil {
+				s.failed.Store(true)
+			}
+		}
+		select {
+		case s.free <- job.img:
+		default:
+		}
+		s.pending.Add(-1)
+		select {
+		case s.synced <- struct{}{}:
+		default:
+		}
+	}
 	err := s.w.Close()
 	if s.pages == 0 {
 		os.Remove(s.path)
+	} else if st, serr := os.Stat(s.path); serr == nil {
+		s.size = st.Size()
 	}
-	if err != nil {
-		return fmt.Errorf("faxengine: close %s: %w", s.path, err)
+	if err != nil && s.err == nil {
+		s.err = fmt.Errorf("faxengine: close %s: %w", s.path, err)
 	}
-	return s.err
 }
+
+// finish tells the writer that no page follows.
+func (s *tiffSink) finish() { s.once.Do(func() { close(s.queue) }) }
 
 // Document is a list of fax pages ready to send.
 type Document []*raster.Bitmap
