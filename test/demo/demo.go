@@ -193,6 +193,7 @@ func (d *demo) run(ctx context.Context) (*Result, error) {
 	// The far end dials in and sends the document.
 	var sent faxengine.Report
 	var sentMu sync.Mutex
+	sentDone := make(chan struct{}) // closed at the far end's EventDone
 	sender, err := faxengine.NewDocumentSender(want, faxengine.Options{Caller: true, Ident: farIdent, OnEvent: func(e t30.Event) {
 		switch e.Kind {
 		case t30.EventRate:
@@ -203,6 +204,11 @@ func (d *demo) run(ctx context.Context) (*Result, error) {
 			if e.Report != nil {
 				sentMu.Lock()
 				sent = faxengine.Report{Report: *e.Report}
+				select {
+				case <-sentDone:
+				default:
+					close(sentDone)
+				}
 				sentMu.Unlock()
 				d.say("far end", "done: %v, %d page(s)", e.Report.Result, e.Report.Pages)
 			}
@@ -240,6 +246,14 @@ func (d *demo) run(ctx context.Context) (*Result, error) {
 	}
 	if res.URL == "" {
 		return res, fmt.Errorf("rayoctl printed no fax URL (see %s)", d.path("rayoctl.log"))
+	}
+	// The far end finishes when its DCN has gone out, which can be a
+	// moment after rayofaxd, hearing it, completed the fax.
+	select {
+	case <-sentDone:
+	case <-time.After(10 * time.Second):
+	case <-ctx.Done():
+		return res, ctx.Err()
 	}
 	sentMu.Lock()
 	res.Sent = sent
