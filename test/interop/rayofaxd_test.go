@@ -96,13 +96,19 @@ func TestRayofaxdSendsToSpandsp(t *testing.T) {
 }
 
 // With 1 % of the datagrams lost in each direction (a 20 ms hole every two
-// seconds on average), spandsp sends a page to rayofaxd with ECM. The run
-// does not always get through: in one of two runs spandsp gave up in phase
-// D after its retries (each hole costs ECM frames, and spandsp 0.0.6 also
-// loses its V.17 carrier at a hole), so the outcome is logged, not
-// asserted, until that is understood; what is asserted is that rayofaxd
-// never hangs, never reports a success it did not have, and that whatever
-// it stored is exact.
+// seconds on average), spandsp sends a page to rayofaxd with ECM. A call
+// can still fail for reasons of T.30 itself: a hole anywhere in a V.21
+// frame garbles it, spandsp gives up after three tries of a command, and
+// its V.21 receiver loses the carrier at every hole (so our one-second PPR
+// is the frame most often lost). Before 2026-11-26 two of four runs failed;
+// three causes were ours and are fixed: T2 ended the call just before
+// spandsp repeated a garbled DCS, a TCF with a lost-packet hole sent the
+// call down to a lower rate (more line time, more holes), and every
+// datagram lost toward us also became a hole in what we sent (the bridge
+// answered the lost slot only when the next datagram came). Since then
+// every run measured got through (3 of 3), but the outcome stays
+// probabilistic, so it is logged, not asserted; what is asserted is that rayofaxd never hangs, never
+// reports a success it did not have, and that whatever it stored is exact.
 func TestRayofaxdReceivesFromSpandspWithLoss(t *testing.T) {
 	doc := filepath.Join(testenv.SharedDir(t), "testdata", "chart-p1-fine-g3.tif")
 	e := e2e.Start(t, e2e.Options{})
