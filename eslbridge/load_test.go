@@ -16,6 +16,37 @@ import (
 // echoHandler sends back what it heard.
 var echoHandler = audio.HandlerFunc(func(in, out []int16) { copy(out, in) })
 
+// answerEchoing takes n offers, then answers the calls and starts echoing
+// media on each, all at once; it returns the calls and their media in the
+// order they started (check t.Failed).
+func (r *rig) answerEchoing(t *testing.T, n int) ([]*eslbridge.Call, []*eslbridge.Media) {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		cs     []*eslbridge.Call
+		medias []*eslbridge.Media
+	)
+	for range n {
+		c := r.offer(t)
+		wg.Go(func() {
+			if err := c.Answer(r.ctx); err != nil {
+				t.Error(err)
+				return
+			}
+			m, err := c.StartMedia(r.ctx, echoHandler)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			cs, medias = append(cs, c), append(medias, m)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return cs, medias
+}
+
 // 100 concurrent calls stream audio through the bridge, 100 frames each.
 // The far ends send numbered frames and hear them echoed: every far end
 // must hear its own numbers back, in order. Deadline misses are counted,
@@ -34,33 +65,7 @@ func TestHundredConcurrentCalls(t *testing.T) {
 		recs[i] = &fsim.Recorder{Peer: &fsim.Counter{}}
 		chans[i] = r.sim.NewInboundCall(fsim.CallOptions{Peer: recs[i]})
 	}
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		medias []*eslbridge.Media
-		cs     []*eslbridge.Call
-	)
-	for range calls {
-		c := r.offer(t)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := c.Answer(r.ctx); err != nil {
-				t.Error(err)
-				return
-			}
-			m, err := c.StartMedia(r.ctx, echoHandler)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			medias = append(medias, m)
-			cs = append(cs, c)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	cs, medias := r.answerEchoing(t, calls)
 	if t.Failed() {
 		return
 	}

@@ -3,11 +3,9 @@
 package eslbridge_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rayofax/rayofax/eslbridge"
 	"github.com/rayofax/rayofax/test/fsim"
 )
 
@@ -30,29 +28,7 @@ func TestLossHolesOnlySwitchBound(t *testing.T) {
 	for i := range calls {
 		chans[i] = r.sim.NewInboundCall(fsim.CallOptions{Peer: &fsim.Counter{}})
 	}
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		medias []*eslbridge.Media
-	)
-	for range calls {
-		c := r.offer(t)
-		wg.Go(func() {
-			if err := c.Answer(r.ctx); err != nil {
-				t.Error(err)
-				return
-			}
-			m, err := c.StartMedia(r.ctx, echoHandler)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			medias = append(medias, m)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	_, medias := r.answerEchoing(t, calls)
 	if t.Failed() {
 		return
 	}
