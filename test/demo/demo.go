@@ -384,39 +384,21 @@ shutdown:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return "", err
 	}
-	logf, err := os.Create(d.path("rayofaxd.log"))
+	cmd := exec.Command(bin, "--config", cfgPath)
+	cmd.Env = environWithout("RAYOFAX_")
+	p, err := d.startProcess("rayofaxd", cmd)
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(bin, "--config", cfgPath)
-	cmd.Env = environWithout("RAYOFAX_")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	setDeathSignal(cmd)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return "", fmt.Errorf("rayofaxd: %w", err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); logf.Close(); close(exited) }()
 	d.onStop(func() {
-		select {
-		case <-exited:
-			return
-		default:
-		}
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-			if waitErr != nil {
-				d.say("rayofaxd", "stopped: %v", waitErr)
-			} else {
-				d.say("rayofaxd", "stopped (SIGTERM, graceful, exit status 0)")
-			}
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-exited
+		switch {
+		case p.exitedNow():
+		case p.stop(15 * time.Second):
 			d.say("rayofaxd", "killed: no exit within 15 s of SIGTERM")
+		case p.err != nil:
+			d.say("rayofaxd", "stopped: %v", p.err)
+		default:
+			d.say("rayofaxd", "stopped (SIGTERM, graceful, exit status 0)")
 		}
 	})
 	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
@@ -424,8 +406,8 @@ shutdown:
 	last := "no answer"
 	for {
 		select {
-		case <-exited:
-			return "", fmt.Errorf("rayofaxd exited at start: %v (see %s)", waitErr, d.path("rayofaxd.log"))
+		case <-p.exited:
+			return "", fmt.Errorf("rayofaxd exited at start: %v (see %s)", p.err, d.path("rayofaxd.log"))
 		case <-ctx.Done():
 			return "", ctx.Err()
 		default:
@@ -472,33 +454,12 @@ func (d *demo) startS3(ctx context.Context) (string, error) {
 	}
 	endpoint := fmt.Sprintf("127.0.0.1:%d", port)
 	const access, secret = "rayofaxdemo", "rayofax-demo-secret-key"
-	logf, err := os.Create(d.path("versitygw.log"))
+	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", endpoint, "--quiet", "posix", dir)
+	p, err := d.startProcess("versitygw", cmd)
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", endpoint, "--quiet", "posix", dir)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	setDeathSignal(cmd)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return "", fmt.Errorf("versitygw: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); logf.Close(); close(exited) }()
-	d.onStop(func() {
-		select {
-		case <-exited:
-			return
-		default:
-		}
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
+	d.onStop(func() { p.stop(5 * time.Second) })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", endpoint, 200*time.Millisecond)
@@ -507,7 +468,7 @@ func (d *demo) startS3(ctx context.Context) (string, error) {
 			break
 		}
 		select {
-		case <-exited:
+		case <-p.exited:
 			return "", fmt.Errorf("versitygw exited at start (see %s)", d.path("versitygw.log"))
 		case <-ctx.Done():
 			return "", ctx.Err()
@@ -599,6 +560,58 @@ func (d *demo) startRayoctl(ctx context.Context, bin string, xmpp *prosody.Serve
 		}
 	})
 	return lines, done, nil
+}
+
+// process is a background program of the demo.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once it has exited
+	err    error         // cmd.Wait's result, set before exited is closed
+}
+
+// startProcess starts cmd with its output in the demo's file NAME.log,
+// to die with the demo.
+func (d *demo) startProcess(name string, cmd *exec.Cmd) (*process, error) {
+	logf, err := os.Create(d.path(name + ".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	setDeathSignal(cmd)
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); logf.Close(); close(p.exited) }()
+	return p, nil
+}
+
+// exitedNow reports whether the process has exited.
+func (p *process) exitedNow() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the process: SIGTERM, then SIGKILL if it has not exited within
+// grace. It reports whether it had to kill.
+func (p *process) stop(grace time.Duration) (killed bool) {
+	if p.exitedNow() {
+		return false
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return false
+	case <-time.After(grace):
+		p.cmd.Process.Kill()
+		<-p.exited
+		return true
+	}
 }
 
 // environWithout is the environment without the variables starting with
