@@ -694,7 +694,6 @@ type tcfCheck struct {
 	trained   bool
 	bits      int
 	run, best int
-	ended     bool
 	// Long runs of zeros separated by short error bursts, the mark of lost
 	// packets rather than of a poor line: their total (chain) and the bit
 	// after the last one (chainEnd).
