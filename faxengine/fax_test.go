@@ -24,20 +24,11 @@ func run(t *testing.T, a, b *Fax, limit int) {
 
 func readPages(t *testing.T, name string) []*raster.Bitmap {
 	t.Helper()
-	f, err := tiff.Open(name)
+	pages, err := tiff.ReadBitmaps(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []*raster.Bitmap
-	for i := 0; i < f.NumPages(); i++ {
-		bm, err := f.DecodeBitmap(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, bm)
-	}
-	return out
+	return pages
 }
 
 // A sender and a receiver made from files exchange a document; the TIFF

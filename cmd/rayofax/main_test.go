@@ -91,20 +91,11 @@ func rayofax(t *testing.T, args ...string) (int, string, string) {
 
 func decodeFile(t *testing.T, name string) []*raster.Bitmap {
 	t.Helper()
-	f, err := tiff.Open(name)
+	pages, err := tiff.ReadBitmaps(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []*raster.Bitmap
-	for i := 0; i < f.NumPages(); i++ {
-		bm, err := f.DecodeBitmap(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, bm)
-	}
-	return out
+	return pages
 }
 
 func tool(t *testing.T, name string, args ...string) {

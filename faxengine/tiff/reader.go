@@ -1,6 +1,8 @@
 package tiff
 
 import (
+	"github.com/rayofax/rayofax/faxengine/raster"
+
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -143,6 +145,23 @@ type File struct {
 
 // Close closes the file.
 func (f *File) Close() error { return f.f.Close() }
+
+// ReadBitmaps reads every page of the TIFF file name, each of which must be
+// bilevel.
+func ReadBitmaps(name string) ([]*raster.Bitmap, error) {
+	f, err := Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pages := make([]*raster.Bitmap, f.NumPages())
+	for i := range pages {
+		if pages[i], err = f.DecodeBitmap(i); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return pages, nil
+}
 
 // NewReader parses the header and every IFD of the TIFF in r (size bytes).
 // Pixel data is read later, by Decode.

@@ -201,6 +201,46 @@ func TestCreateSync(t *testing.T) {
 	}
 }
 
+// ReadBitmaps gives back the pages written, and names the file when it
+// cannot.
+func TestReadBitmaps(t *testing.T) {
+	want := chartPages(t)
+	file := filepath.Join(t.TempDir(), "x.tif")
+	w, err := Create(file, WriterOptions{Coding: MMR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range want {
+		if err := w.WritePage(p, PageMeta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadBitmaps(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d pages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !raster.Equal(got[i], want[i]) {
+			t.Errorf("page %d differs", i+1)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.tif")
+	if err := os.WriteFile(bad, []byte("II*\x00junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{bad, filepath.Join(t.TempDir(), "missing.tif")} {
+		if _, err := ReadBitmaps(name); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("ReadBitmaps(%s): error %v does not name the file", name, err)
+		}
+	}
+}
+
 // TestDamagedReceivedPage checks that a G3 page declaring itself received
 // with errors (BadFaxLines, as HylaFAX writes the data as it came) decodes
 // with its damaged rows regenerated, while the same damage in a page

@@ -726,18 +726,9 @@ func download(ctx context.Context, url, file string) (int64, error) {
 }
 
 func readPages(file string) ([]*raster.Bitmap, error) {
-	f, err := tiff.Open(file)
+	pages, err := tiff.ReadBitmaps(file)
 	if err != nil {
 		return nil, fmt.Errorf("the received fax: %w", err)
-	}
-	defer f.Close()
-	var pages []*raster.Bitmap
-	for i := 0; i < f.NumPages(); i++ {
-		bm, err := f.DecodeBitmap(i)
-		if err != nil {
-			return nil, fmt.Errorf("the received fax, page %d: %w", i+1, err)
-		}
-		pages = append(pages, bm)
 	}
 	if len(pages) == 0 {
 		return nil, errors.New("the received fax has no pages")

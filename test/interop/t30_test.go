@@ -55,20 +55,11 @@ type callOutcome struct {
 
 func readTIFF(t *testing.T, name string) []*raster.Bitmap {
 	t.Helper()
-	f, err := tiff.Open(name)
+	pages, err := tiff.ReadBitmaps(name)
 	if err != nil {
-		t.Fatalf("reading %s: %v", name, err)
+		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []*raster.Bitmap
-	for i := 0; i < f.NumPages(); i++ {
-		bm, err := f.DecodeBitmap(i)
-		if err != nil {
-			t.Fatalf("%s page %d: %v", name, i+1, err)
-		}
-		out = append(out, bm)
-	}
-	return out
+	return pages
 }
 
 func runT30Call(t *testing.T, c t30Case) callOutcome {
