@@ -12,7 +12,6 @@ import (
 
 	"github.com/rayofax/rayofax/faxengine"
 	"github.com/rayofax/rayofax/faxengine/t30"
-	"github.com/rayofax/rayofax/rayo/client"
 	"github.com/rayofax/rayofax/rayo/wire"
 	"github.com/rayofax/rayofax/test/e2e"
 	"github.com/rayofax/rayofax/test/testenv"
@@ -33,31 +32,6 @@ func docServer(t *testing.T) *httptest.Server {
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
-}
-
-// completion waits for the completion of the component a ref names.
-func completion(t *testing.T, c *client.Client, ref *wire.Element, timeout time.Duration) *wire.Element {
-	t.Helper()
-	uri, _ := ref.Attribute("uri")
-	deadline := time.After(timeout)
-	for {
-		select {
-		case ev, ok := <-c.Events():
-			if !ok {
-				t.Fatal("connection closed")
-			}
-			if "xmpp:"+ev.From.String() == uri && ev.Payload.Name.Local == "complete" {
-				if ev.Type != "unavailable" {
-					t.Errorf("completion presence of type %q", ev.Type)
-				}
-				t.Logf("completion: %s", ev.Payload)
-				return ev.Payload
-			}
-			t.Logf("event: %s %s", ev.From, ev.Payload)
-		case <-deadline:
-			t.Fatalf("no completion of %s within %v", uri, timeout)
-		}
-	}
 }
 
 func reason(el *wire.Element) string { return el.Children[0].Name.Local }
@@ -91,7 +65,7 @@ func TestSendFax(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := completion(t, st.app, ref, 4*time.Minute)
+	done := e2e.Completion(t, st.app, ref, 4*time.Minute)
 	if reason(done) != "finish" {
 		t.Fatalf("reason %s", done)
 	}
@@ -142,7 +116,7 @@ func TestSendFaxBadDocuments(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.doc, err)
 		}
-		done := completion(t, st.app, ref, time.Minute)
+		done := e2e.Completion(t, st.app, ref, time.Minute)
 		if reason(done) != "error" || !strings.Contains(done.Children[0].Text, tc.want) {
 			t.Errorf("%s: completion %s, want an error mentioning %q", tc.doc, done, tc.want)
 		}
@@ -184,7 +158,7 @@ func TestReceiveFaxFarEndHangsUp(t *testing.T) {
 		t.Fatal("the first page never arrived")
 	}
 	ch.Hangup("NORMAL_CLEARING")
-	done := completion(t, st.app, ref, time.Minute)
+	done := e2e.Completion(t, st.app, ref, time.Minute)
 	if reason(done) != "hangup" {
 		t.Fatalf("reason %s, want hangup", reason(done))
 	}
@@ -213,7 +187,7 @@ func TestStopAndCPA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := completion(t, st.app, ref, 30*time.Second)
+	done := e2e.Completion(t, st.app, ref, 30*time.Second)
 	sig := done.Children[0]
 	if sig.Name.Space != wire.NSCPA || sig.Name.Local != "signal" {
 		t.Fatalf("CPA completion %s", done)
@@ -239,7 +213,7 @@ func TestStopAndCPA(t *testing.T) {
 	if _, err := cmd(t, st.app, strings.TrimPrefix(uri, "xmpp:"), `<stop xmlns='urn:xmpp:rayo:ext:1'/>`); err != nil {
 		t.Fatal(err)
 	}
-	done = completion(t, st.app, ref, time.Minute)
+	done = e2e.Completion(t, st.app, ref, time.Minute)
 	if reason(done) != "stop" {
 		t.Fatalf("reason %s, want stop", reason(done))
 	}

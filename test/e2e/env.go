@@ -377,7 +377,8 @@ func Command(t testing.TB, c *client.Client, to, x string) (*wire.Element, error
 	return c.Command(ctx, to, el)
 }
 
-// Completion waits for the completion of the component ref names.
+// Completion waits for the completion of the component ref names, which
+// must come as an unavailable presence (XEP-0327).
 func Completion(t testing.TB, c *client.Client, ref *wire.Element, timeout time.Duration) *wire.Element {
 	t.Helper()
 	uri, _ := ref.Attribute("uri")
@@ -389,6 +390,9 @@ func Completion(t testing.TB, c *client.Client, ref *wire.Element, timeout time.
 				t.Fatalf("client connection closed: %v", c.Err())
 			}
 			if "xmpp:"+ev.From.String() == uri && ev.Payload.Name.Local == "complete" {
+				if ev.Type != "unavailable" {
+					t.Errorf("completion presence of type %q", ev.Type)
+				}
 				t.Logf("completion: %s", ev.Payload)
 				return ev.Payload
 			}
