@@ -347,7 +347,11 @@ func TestDial(t *testing.T) {
 	if !strings.HasSuffix(call, "@"+st.service) {
 		t.Fatalf("ref %s", ref)
 	}
-	ch := st.sw.Channel(strings.TrimSuffix(call, "@"+st.service))
+	// The ref comes before the originate reaches the switch: wait for it.
+	var ch *fsim.Channel
+	for deadline := time.Now().Add(5 * time.Second); ch == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		ch = st.sw.Channel(strings.TrimSuffix(call, "@"+st.service))
+	}
 	if ch == nil {
 		t.Fatalf("the switch has no channel %s: the call ID is not the channel UUID", call)
 	}
