@@ -419,8 +419,12 @@ func (s *session) rxCarrierDown() {
 		s.setTimer(T2+T4+tcfMaxSamples, s.t2Timeout)
 		return
 	}
-	if s.state == stRxWaitPostPage || (s.state == stRxImage && (s.rx.answered || s.settings.ECM && s.ecmRx.rcp)) {
-		// A post-message command was garbled: ask for it again.
+	if s.state == stRxWaitPostPage || (s.state == stRxImage && (s.rx.answered || s.settings.ECM)) {
+		// A post-message command was garbled: ask for it again. With
+		// ECM that includes a PPS after an image we did not hear at all
+		// (its training lost), and a PPS repeated because our PPR was
+		// lost: without CRP, T2 would end the call while the sender is
+		// still asking.
 		s.sendFrames([]Frame{{FCF: FCFCRP}}, func() { s.setTimer(T2, s.t2Timeout) })
 	}
 }
