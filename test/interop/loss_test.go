@@ -147,13 +147,16 @@ func newOurEnd(t *testing.T, send bool, file string) ourEnd {
 	return ourEnd{f}
 }
 
-func (o ourEnd) Tx(b []int16)   { o.f.Tx(b) }
-func (o ourEnd) Rx(b []int16)   { o.f.Rx(b) }
-func (o ourEnd) done() bool     { return o.f.Done() }
-func (o ourEnd) ok() bool       { return o.f.Report().Result == t30.OK }
-func (o ourEnd) pages() int     { return o.f.Report().Pages }
-func (o ourEnd) close()         { o.f.Close() }
-func (o ourEnd) String() string { r := o.f.Report(); return fmt.Sprintf("ours: %v, %d pages", r.Result, r.Pages) }
+func (o ourEnd) Tx(b []int16) { o.f.Tx(b) }
+func (o ourEnd) Rx(b []int16) { o.f.Rx(b) }
+func (o ourEnd) done() bool   { return o.f.Done() }
+func (o ourEnd) ok() bool     { return o.f.Report().Result == t30.OK }
+func (o ourEnd) pages() int   { return o.f.Report().Pages }
+func (o ourEnd) close()       { o.f.Close() }
+func (o ourEnd) String() string {
+	r := o.f.Report()
+	return fmt.Sprintf("ours: %v, %d pages", r.Result, r.Pages)
+}
 
 type spanEnd struct{ s *SpanFax }
 
