@@ -40,6 +40,7 @@ func addStats(t *audio.Stats, s audio.Stats) {
 	t.Received += s.Received
 	t.Sent += s.Sent
 	t.Filled += s.Filled
+	t.HeardLate += s.HeardLate
 	t.Dropped += s.Dropped
 	t.Graced += s.Graced
 	t.Strays += s.Strays

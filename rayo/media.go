@@ -30,12 +30,31 @@ type faxSlot struct {
 	finished chan struct{} // closed when the terminal is done
 }
 
+// Frame hears in, then makes out.
 func (cm *callMedia) Frame(in, out []int16) {
+	cm.Hear(in)
+	cm.Speak(out)
+}
+
+// Hear takes a received frame (the stream calls it alone for a frame that
+// came after its slot was answered: it is heard, not lost).
+func (cm *callMedia) Hear(in []int16) {
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
 	for _, d := range cm.det {
 		d.Process(in)
 	}
+	if slot := cm.fax; slot != nil {
+		slot.f.Rx(in)
+		cm.checkDone(slot)
+	}
+}
+
+// Speak makes the next frame to send (the stream calls it alone to answer
+// a slot whose frame is overdue).
+func (cm *callMedia) Speak(out []int16) {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
 	slot := cm.fax
 	if slot == nil {
 		clear(out)
@@ -45,8 +64,12 @@ func (cm *callMedia) Frame(in, out []int16) {
 		slot.f.Stop()
 		slot.stopped = true
 	}
-	slot.f.Rx(in)
 	slot.f.Tx(out)
+	cm.checkDone(slot)
+}
+
+// checkDone takes a finished terminal off the line.
+func (cm *callMedia) checkDone(slot *faxSlot) {
 	if slot.f.Done() {
 		cm.fax = nil
 		close(slot.finished)

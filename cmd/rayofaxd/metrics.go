@@ -219,7 +219,8 @@ type audioCollector struct {
 var audioCounters = []struct{ name, help string }{
 	{"received", "Audio frames received from the switch."},
 	{"sent", "Audio frames sent to the switch."},
-	{"filled", "Audio frames lost on the way from the switch (answered from silence)."},
+	{"filled", "Audio slots answered before their frame came from the switch (filled - heard_late were lost)."},
+	{"heard_late", "Audio frames that came after their slot was answered and were still heard."},
 	{"late", "Audio frames answered after their 20 ms deadline through our own processing time."},
 	{"delayed", "Audio frames answered more than 20 ms after they arrived, host scheduling included."},
 	{"strays", "Datagrams from unexpected sources, ignored."},
@@ -244,7 +245,7 @@ func (c *audioCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.stats()
 	c.mu.Unlock()
 	for name, v := range map[string]int64{
-		"received": s.Received, "sent": s.Sent, "filled": s.Filled,
+		"received": s.Received, "sent": s.Sent, "filled": s.Filled, "heard_late": s.HeardLate,
 		"late": s.Late, "delayed": s.Delayed, "strays": s.Strays,
 	} {
 		ch <- prometheus.MustNewConstMetric(c.descs[name], prometheus.CounterValue, float64(v))

@@ -29,7 +29,11 @@
 // its slot) before silence (Stats.Graced). A datagram that comes for a slot already answered (more
 // than FillMargin late, the second of a swapped pair, the rest of a burst
 // after a stall) is counted as Dropped: a slot never gets two answers and
-// the timeline never shifts.
+// the timeline never shifts. A SplitHandler is not made to choose: the
+// overdue slot is answered with the handler's next frame (Speak) before
+// anything is heard for it, and its datagram, if it comes late after all,
+// is still heard (Hear, Stats.HeardLate); only a datagram that never comes
+// is heard as silence, once the next one shows it lost.
 // After a pause of more than PauseReset (the stream stopped, e.g. while an
 // application ran) the next datagram starts a new run without filling.
 //
@@ -83,6 +87,17 @@ type Handler interface {
 	Frame(in, out []int16)
 }
 
+// SplitHandler is a Handler that can hear a frame and make the next frame
+// to send separately (Frame is Hear, then Speak). A stream answers an
+// overdue slot with Speak alone and hears its datagram if it comes late,
+// so that a datagram late past the deadline costs nothing instead of a
+// frame of what the handler hears.
+type SplitHandler interface {
+	Handler
+	Hear(in []int16)
+	Speak(out []int16)
+}
+
 // HandlerFunc adapts a function to Handler.
 type HandlerFunc func(in, out []int16)
 
@@ -93,7 +108,12 @@ func (f HandlerFunc) Frame(in, out []int16) { f(in, out) }
 type Stats struct {
 	Received int64 // datagrams accepted from the switch
 	Sent     int64 // frames sent back (received + filled)
-	Filled   int64 // slots with no datagram, answered from silence
+	// Filled counts slots answered before their datagram came: from
+	// silence, or with a SplitHandler from its next frame.
+	Filled int64
+	// HeardLate counts datagrams that came after their slot was answered
+	// and were still heard (SplitHandler). Filled - HeardLate were lost.
+	HeardLate int64
 	// Dropped counts datagrams that came for a slot already answered:
 	// late (the slot was answered from silence at its deadline), or a
 	// second datagram within one slot (a swapped pair, a burst after a
@@ -123,9 +143,10 @@ type Stream struct {
 	sock   sock // the platform's socket and reader
 	local  *net.UDPAddr
 	h      Handler
+	split  SplitHandler // h, if it hears and speaks separately
 	remote atomic.Pointer[netip.AddrPort]
 
-	received, sent, filled, dropped, graced, strays, badSize, late, delayed, runs atomic.Int64
+	received, sent, filled, heardLate, dropped, graced, strays, badSize, late, delayed, runs atomic.Int64
 
 	mu      sync.Mutex
 	arrived *sync.Cond   // broadcast on each accepted datagram while waiters > 0
@@ -159,6 +180,10 @@ func Listen(ip string, port int, h Handler) (*Stream, error) {
 		out:     make([]int16, FrameSamples),
 		silence: make([]int16, FrameSamples),
 		pkt:     make([]byte, FrameBytes),
+	}
+	if sh, ok := h.(SplitHandler); ok {
+		s.split = sh
+		s.r.sl.split = true
 	}
 	if err := s.open(addr); err != nil {
 		return nil, fmt.Errorf("audio: listen %s: %w", addr, err)
@@ -217,7 +242,7 @@ func (s *Stream) WaitReceived(ctx context.Context, mark int64, timeout time.Dura
 // Stats returns the counters so far.
 func (s *Stream) Stats() Stats {
 	return Stats{
-		Received: s.received.Load(), Sent: s.sent.Load(), Filled: s.filled.Load(),
+		Received: s.received.Load(), Sent: s.sent.Load(), Filled: s.filled.Load(), HeardLate: s.heardLate.Load(),
 		Dropped: s.dropped.Load(), Graced: s.graced.Load(), Strays: s.strays.Load(), BadSize: s.badSize.Load(),
 		Late: s.late.Load(), Delayed: s.delayed.Load(), Runs: s.runs.Load(),
 	}
@@ -280,20 +305,29 @@ func (s *Stream) datagram(b []byte, from netip.AddrPort, at, now time.Time) {
 		s.arrived.Broadcast()
 		s.mu.Unlock()
 	}
-	fill, use, newRun := r.sl.place(at)
-	if newRun {
+	p := r.sl.place(at)
+	if p.newRun {
 		s.runs.Add(1)
 	}
-	if !use {
+	if !p.use {
 		s.dropped.Add(1)
 		return
 	}
-	to := *remote
-	for range fill {
-		s.fillOne(to)
+	for range p.lost {
+		s.split.Hear(r.silence)
 	}
 	for i := range r.in {
 		r.in[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	if p.late {
+		// Its slot was answered at the deadline: hear it, send nothing.
+		s.split.Hear(r.in)
+		s.heardLate.Add(1)
+		return
+	}
+	to := *remote
+	for range p.fill {
+		s.fillOne(to)
 	}
 	s.h.Frame(r.in, r.out)
 	s.send(to)
@@ -315,7 +349,14 @@ func (s *Stream) expire(now time.Time) {
 			return
 		}
 		s.r.sl.skip()
-		s.fillOne(*remote)
+		if s.split != nil {
+			// Answer now; what the slot brings is heard if it comes.
+			s.split.Speak(s.r.out)
+			s.send(*remote)
+			s.filled.Add(1)
+		} else {
+			s.fillOne(*remote)
+		}
 		s.timing(d, now)
 	}
 }
@@ -352,12 +393,25 @@ func (s *Stream) send(to netip.AddrPort) {
 // slots numbers the sender's 20 ms slots and records which have been
 // answered: every slot before next has had its one answer (its datagram's,
 // or silence at its deadline), so a datagram for one of them is late.
+// With split answers, the slots from heard to next were answered at their
+// deadline but not heard yet: a datagram for one of them is still heard.
 type slots struct {
 	running bool
+	split   bool      // overdue slots are answered without being heard
 	anchor  time.Time // expected arrival of slot 0 of the run
 	next    int64     // the first slot not yet answered
-	fills   int       // slots answered from silence in a row
+	heard   int64     // the first slot not yet heard (== next unless split)
+	fills   int       // slots answered without their datagram in a row
 	lastAt  time.Time // arrival of the last datagram used
+}
+
+// placement is what to do with a datagram: hear silence for lost slots
+// (answered, never heard), answer fill slots from silence, then use the
+// datagram: answer its slot with it, or (late) only hear it.
+type placement struct {
+	lost, fill int
+	use, late  bool
+	newRun     bool
 }
 
 func (sl *slots) expected(k int64) time.Time { return sl.anchor.Add(time.Duration(k) * FrameTime) }
@@ -369,18 +423,35 @@ func slotOf(d time.Duration) int64 {
 	return int64(math.Floor(float64(d+FrameTime/4) / float64(FrameTime)))
 }
 
-// place assigns the datagram that arrived at `at` to a slot. It returns
-// how many slots before it are to be answered from silence first (their
-// deadlines passed while the reader was busy), whether the datagram is
-// used (false: its slot was already answered, so it came too late, or it
-// is a second datagram in one slot) and whether it starts a new run.
-func (sl *slots) place(at time.Time) (fill int, use, newRun bool) {
+// place assigns the datagram that arrived at `at` to a slot and says what
+// to do (placement): how many slots before it were lost (answered but never
+// heard: hear silence for them), how many are to be answered from silence
+// first (their deadlines passed while the reader was busy), whether the
+// datagram is used (false: its slot was already answered and heard, so it
+// came too late, or it is a second datagram in one slot), whether it is
+// only heard (its slot was answered at the deadline), and whether it
+// starts a new run.
+func (sl *slots) place(at time.Time) placement {
 	if !sl.running || at.Sub(sl.lastAt) > PauseReset || at.Before(sl.lastAt) {
-		sl.running, sl.anchor, sl.next, sl.fills, sl.lastAt = true, at, 1, 0, at
-		return 0, true, true
+		var p placement
+		if sl.running {
+			p.lost = int(sl.next - sl.heard)
+		}
+		sl.running, sl.anchor, sl.next, sl.heard, sl.fills, sl.lastAt = true, at, 1, 1, 0, at
+		p.use, p.newRun = true, true
+		return p
 	}
 	k := slotOf(at.Sub(sl.anchor))
 	switch {
+	case k >= sl.heard && k < sl.next:
+		// Answered at its deadline, not heard yet: late, not lost. (A
+		// steady lateness moves the anchor, so the deadlines follow.)
+		if dev := at.Sub(sl.expected(k)); dev > 0 && dev < FrameTime {
+			sl.anchor = sl.anchor.Add(dev / 16)
+		}
+		p := placement{lost: int(k - sl.heard), use: true, late: true}
+		sl.heard, sl.fills, sl.lastAt = k+1, 0, at
+		return p
 	case k >= sl.next:
 		// Its slot is open (if it came after the slot's deadline, the
 		// reader had not got to it: the content is better than silence).
@@ -392,26 +463,31 @@ func (sl *slots) place(at time.Time) (fill int, use, newRun bool) {
 		// Its slot was answered: from silence at the deadline (this one
 		// is late: dropping it keeps the timeline), or by another
 		// datagram (a swapped pair, a burst after a stall).
-		return 0, false, false
+		return placement{}
 	}
+	lost := int(sl.next - sl.heard) // answered at their deadlines, never came
 	gap := k - sl.next
 	if gap > int64(MaxFill-sl.fills) {
 		// Longer than a loss: the sender paused (and carried on from
 		// here, not catching up). Start over.
-		sl.anchor, sl.next, sl.fills, sl.lastAt = at, 1, 0, at
-		return 0, true, true
+		sl.anchor, sl.next, sl.heard, sl.fills, sl.lastAt = at, 1, 1, 0, at
+		return placement{lost: lost, use: true, newRun: true}
 	}
 	if dev := at.Sub(sl.expected(k)); gap == 0 && dev > -FrameTime/2 && dev < FrameTime/2 {
 		// On time: let the anchor follow the sender's clock (jitter
 		// averages out; drift of a few hundred ppm is followed).
 		sl.anchor = sl.anchor.Add(dev / 16)
 	}
-	sl.next, sl.fills, sl.lastAt = k+1, 0, at
-	return int(gap), true, false
+	sl.next, sl.heard, sl.fills, sl.lastAt = k+1, k+1, 0, at
+	return placement{lost: lost, fill: int(gap), use: true}
 }
 
-// skip marks the next slot answered from silence (its deadline passed).
+// skip marks the next slot answered without its datagram (its deadline
+// passed): heard as silence, or with split answers not heard yet.
 func (sl *slots) skip() {
 	sl.next++
 	sl.fills++
+	if !sl.split {
+		sl.heard = sl.next
+	}
 }

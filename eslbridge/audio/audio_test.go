@@ -15,15 +15,17 @@ import (
 
 // simulate runs slot tracking over synthetic arrival times (ms) as a
 // reader does: each fill deadline that passes before a datagram's arrival
-// answers its slot from silence first; after the last datagram, the
-// deadlines run out. It returns, per slot answered, the index of the
-// datagram used ("-" for silence, "|" before a new run), the times of the
-// fills, and how many datagrams were dropped.
-func simulate(at []float64) (answers string, fillAt []float64, dropped int) {
+// answers its slot first; after the last datagram, the deadlines run out.
+// It returns, per slot answered, the index of the datagram used ("-" for
+// an answer without one, "|" before a new run), the times of those
+// answers, and how many datagrams were dropped. With split, heard lists
+// what was heard for each slot, in order (a datagram's index, or "-" for
+// silence), as a SplitHandler hears it.
+func simulate(at []float64, split bool) (answers, heard string, fillAt []float64, dropped int) {
 	base := time.Unix(1000, 0)
 	ms := func(x float64) time.Time { return base.Add(time.Duration(x * float64(time.Millisecond))) }
-	var sl slots
-	var b strings.Builder
+	sl := slots{split: split}
+	var b, h strings.Builder
 	deadline := func() time.Time {
 		if !sl.running || sl.fills >= MaxFill {
 			return time.Time{}
@@ -34,26 +36,38 @@ func simulate(at []float64) (answers string, fillAt []float64, dropped int) {
 		for d := deadline(); !d.IsZero() && !d.After(now); d = deadline() {
 			sl.skip()
 			b.WriteString("- ")
+			if !split {
+				h.WriteString("- ")
+			}
 			fillAt = append(fillAt, float64(d.Sub(base))/float64(time.Millisecond))
 		}
 	}
 	for i, a := range at {
 		expire(ms(a))
-		fill, use, newRun := sl.place(ms(a))
-		if newRun && i > 0 {
+		p := sl.place(ms(a))
+		for range p.lost {
+			h.WriteString("- ")
+		}
+		if p.newRun && i > 0 {
 			b.WriteString("| ")
 		}
-		for range fill {
-			b.WriteString("- ")
-		}
-		if !use {
+		if !p.use {
 			dropped++
 			continue
 		}
+		if p.late {
+			fmt.Fprintf(&h, "%d ", i)
+			continue
+		}
+		for range p.fill {
+			b.WriteString("- ")
+			h.WriteString("- ")
+		}
 		fmt.Fprintf(&b, "%d ", i)
+		fmt.Fprintf(&h, "%d ", i)
 	}
 	expire(ms(at[len(at)-1] + 1000))
-	return strings.TrimSpace(b.String()), fillAt, dropped
+	return strings.TrimSpace(b.String()), strings.TrimSpace(h.String()), fillAt, dropped
 }
 
 // Slot tracking from synthetic arrival times: exact, no clock involved.
@@ -81,12 +95,42 @@ func TestSlots(t *testing.T) {
 		{"pause starts a new run", []float64{0, 20, 520, 540}, "0 1 - - - | 2 3 - - -", []float64{50, 70, 90, 570, 590, 610}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, fillAt, dropped := simulate(tc.at)
+			got, heard, fillAt, dropped := simulate(tc.at, false)
+			if heard != strings.ReplaceAll(got, "| ", "") {
+				t.Errorf("heard %q, answered %q", heard, got)
+			}
 			if got != tc.slots || dropped != tc.dropped {
 				t.Errorf("slots %q dropped %d, want %q %d", got, dropped, tc.slots, tc.dropped)
 			}
 			if fmt.Sprintf("%.0f", fillAt) != fmt.Sprintf("%.0f", tc.fillAt) { // the anchor follows jitter
 				t.Errorf("fills at %v ms, want %v", fillAt, tc.fillAt)
+			}
+		})
+	}
+}
+
+// With a SplitHandler an overdue slot is answered at its deadline as
+// before, but a datagram that then comes late is still heard, and only one
+// that never comes is heard as silence (when the next shows it lost).
+func TestSlotsSplit(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		at      []float64
+		slots   string // the answer of each slot
+		heard   string // what was heard, slot by slot
+		dropped int
+	}{
+		{"14 ms late is heard", []float64{0, 20, 54, 60, 80}, "0 1 - 3 4 - - -", "0 1 2 3 4", 0},
+		{"one lost", []float64{0, 20, 60, 80}, "0 1 - 2 3 - - -", "0 1 - 2 3", 0},
+		{"two late in a row", []float64{0, 20, 54, 74, 80}, "0 1 - - 4 - - -", "0 1 2 3 4", 0},
+		{"lost, then late", []float64{0, 20, 74, 80}, "0 1 - - 3 - - -", "0 1 - 2 3", 0},
+		{"swapped pair", []float64{0, 20, 60, 60.1, 80}, "0 1 - 2 4 - - -", "0 1 - 2 4", 1},
+		{"four lost is a pause", []float64{0, 20, 120, 140}, "0 1 - - - | 2 3 - - -", "0 1 - - - 2 3", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, heard, _, dropped := simulate(tc.at, true)
+			if got != tc.slots || heard != tc.heard || dropped != tc.dropped {
+				t.Errorf("answers %q heard %q dropped %d, want %q %q %d", got, heard, dropped, tc.slots, tc.heard, tc.dropped)
 			}
 		})
 	}
@@ -101,12 +145,12 @@ func TestSlotsReaderLate(t *testing.T) {
 	sl.place(base)
 	sl.place(base.Add(20 * time.Millisecond))
 	// Slot 2 lost; slot 3's datagram read with no deadline processed.
-	if fill, use, _ := sl.place(base.Add(60 * time.Millisecond)); fill != 1 || !use {
-		t.Errorf("fill %d use %v, want 1 true", fill, use)
+	if p := sl.place(base.Add(60 * time.Millisecond)); p.fill != 1 || !p.use {
+		t.Errorf("fill %d use %v, want 1 true", p.fill, p.use)
 	}
 	// 12 ms late and its slot not yet answered: used, not silence.
-	if fill, use, _ := sl.place(base.Add(92 * time.Millisecond)); fill != 0 || !use || sl.next != 5 {
-		t.Errorf("fill %d use %v next %d, want 0 true 5", fill, use, sl.next)
+	if p := sl.place(base.Add(92 * time.Millisecond)); p.fill != 0 || !p.use || sl.next != 5 {
+		t.Errorf("fill %d use %v next %d, want 0 true 5", p.fill, p.use, sl.next)
 	}
 }
 
@@ -117,30 +161,51 @@ func TestSlotsFollowDrift(t *testing.T) {
 		base := time.Unix(0, 0)
 		period := FrameTime + FrameTime*time.Duration(ppm)/1e6
 		for k := range 30000 {
-			fill, use, newRun := sl.place(base.Add(time.Duration(k) * period))
-			if fill != 0 || !use || (newRun && k > 0) {
-				t.Fatalf("%d ppm, frame %d: fill %d use %v new run %v", ppm, k, fill, use, newRun)
+			p := sl.place(base.Add(time.Duration(k) * period))
+			if p.fill != 0 || p.lost != 0 || !p.use || (p.newRun && k > 0) {
+				t.Fatalf("%d ppm, frame %d: %+v", ppm, k, p)
 			}
 		}
 	}
 }
 
 // One answer per slot over a long run with random loss (1 %, up to
-// MaxFill in a row), swapped pairs and jitter up to 8 ms, through a whole
-// Stream (handler and socket) on synthetic arrival times: every slot is
-// answered exactly once, in order, by its own datagram or, if that was
-// lost or came after the slot's deadline, by silence; nothing else.
+// MaxFill in a row), swapped pairs, datagrams late past their deadline
+// and jitter up to 8 ms, through a whole Stream (handler and socket) on
+// synthetic arrival times: every slot is answered exactly once, in order.
+// A plain Handler hears each slot once: its own datagram or, if that was
+// lost or came after the slot's deadline, silence. A SplitHandler hears
+// the late ones too: only lost datagrams (and the late half of a swapped
+// pair) are heard as silence.
 func TestOneAnswerPerSlotRandomLoss(t *testing.T) {
+	for _, split := range []bool{false, true} {
+		t.Run(fmt.Sprintf("split=%v", split), func(t *testing.T) { oneAnswerPerSlot(t, split) })
+	}
+}
+
+// splitRecorder is a SplitHandler that records what it hears and how
+// often it speaks.
+type splitRecorder struct {
+	heard  []int16
+	spoken int
+}
+
+func (r *splitRecorder) Hear(in []int16)       { r.heard = append(r.heard, in[0]) }
+func (r *splitRecorder) Speak(out []int16)     { r.spoken++; out[0] = int16(r.spoken) }
+func (r *splitRecorder) Frame(in, out []int16) { r.Hear(in); r.Speak(out) }
+
+func oneAnswerPerSlot(t *testing.T, split bool) {
 	n := 50000
 	if testing.Short() {
 		n = 10000
 	}
 	sw := newSwitchEnd(t)
-	var heard []int16
-	st, err := Listen("127.0.0.1", 0, HandlerFunc(func(in, out []int16) {
-		heard = append(heard, in[0])
-		out[0] = in[0]
-	}))
+	rec := &splitRecorder{}
+	var h Handler = rec
+	if !split {
+		h = HandlerFunc(rec.Frame) // hides Hear and Speak
+	}
+	st, err := Listen("127.0.0.1", 0, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +216,13 @@ func TestOneAnswerPerSlotRandomLoss(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	base := time.Now()
 	type arrival struct {
-		at time.Time
-		k  int
+		at   time.Time
+		k    int
+		late bool
 	}
 	var arrivals []arrival
 	want := make([]int16, n) // 0: silence
-	inRow := 0
+	inRow, late := 0, 0
 	for k := range n {
 		if k > 0 && k < n-1 && inRow < MaxFill && rng.Float64() < 0.01 {
 			inRow++
@@ -164,14 +230,26 @@ func TestOneAnswerPerSlotRandomLoss(t *testing.T) {
 		}
 		inRow = 0
 		jitter := time.Duration(rng.Float64() * 8 * float64(time.Millisecond))
-		arrivals = append(arrivals, arrival{base.Add(time.Duration(k)*FrameTime + jitter), k})
 		want[k] = int16(k%30000 + 1)
+		if k > 0 && arrivals[len(arrivals)-1].k == k-1 && rng.Float64() < 0.005 {
+			// About 13 ms late (the anchor follows the mean jitter,
+			// 4 ms): after its deadline (10 ms), within its slot (15 ms).
+			// Its slot is answered without it; a SplitHandler still
+			// hears it.
+			jitter = 17 * time.Millisecond
+			late++
+			if !split {
+				want[k] = 0
+			}
+		}
+		arrivals = append(arrivals, arrival{base.Add(time.Duration(k)*FrameTime + jitter), k, jitter > 8*time.Millisecond})
 	}
 	// Delay 0.5 % of the datagrams past their successor (a swapped
-	// pair): the late one finds its slot answered from silence and is
-	// dropped.
+	// pair): the late one finds its slot answered and heard (silence, its
+	// datagram taken for lost when the next one came) and is dropped. (Not
+	// a late one: swapped, it would be as near the slot after.)
 	for i := 1; i+1 < len(arrivals); i++ {
-		if rng.Float64() < 0.005 {
+		if rng.Float64() < 0.005 && !arrivals[i].late && !arrivals[i+1].late {
 			a, b := &arrivals[i], &arrivals[i+1]
 			want[a.k] = 0
 			a.k, b.k = b.k, a.k
@@ -187,18 +265,24 @@ func TestOneAnswerPerSlotRandomLoss(t *testing.T) {
 	}
 	st.expire(arrivals[len(arrivals)-1].at.Add(FrameTime)) // nothing due yet
 	s := st.Stats()
-	if len(heard) != n {
-		t.Fatalf("%d slots answered, want %d (stats %+v)", len(heard), n, s)
+	if rec.spoken != n || s.Sent != int64(n) {
+		t.Fatalf("%d slots answered, %d sent, want %d (stats %+v)", rec.spoken, s.Sent, n, s)
+	}
+	if len(rec.heard) != n {
+		t.Fatalf("%d slots heard, want %d (stats %+v)", len(rec.heard), n, s)
 	}
 	for k := range n {
-		if heard[k] != want[k] {
-			t.Fatalf("slot %d answered with %d, want %d (stats %+v)", k, heard[k], want[k], s)
+		if rec.heard[k] != want[k] {
+			t.Fatalf("slot %d heard %d, want %d (stats %+v)", k, rec.heard[k], want[k], s)
 		}
 	}
-	if s.Sent != int64(n) || s.Sent != s.Received-s.Dropped+s.Filled {
-		t.Errorf("stats %+v: want %d sent = received - dropped + filled", s, n)
+	if s.Sent != s.Received-s.Dropped-s.HeardLate+s.Filled {
+		t.Errorf("stats %+v: want sent = received - dropped - heard late + filled", s)
 	}
-	t.Logf("%d slots: %+v", n, s)
+	if split && s.HeardLate < int64(late) || !split && s.HeardLate != 0 {
+		t.Errorf("%d datagrams heard late, %d were late (stats %+v)", s.HeardLate, late, s)
+	}
+	t.Logf("%d slots, %d late: %+v", n, late, s)
 }
 
 type switchEnd struct {

@@ -77,7 +77,8 @@ func (s *step) String() string {
 	fmt.Fprintf(&b, "\n  switch side: underruns %d, overflows %d, strays %d; simulator clock slips %d; far-end terminal stalls %d",
 		s.Underruns, s.Overflows, s.Strays, s.ClockSlips, s.FarEndStalls)
 	if s.Bridge != nil {
-		fmt.Fprintf(&b, "\n  bridge side: slots filled %d, late answers %d, delayed answers %d", s.Bridge.Filled, s.Bridge.Late, s.Bridge.Delayed)
+		fmt.Fprintf(&b, "\n  bridge side: slots filled %d (of which heard late %d), late answers %d, delayed answers %d",
+			s.Bridge.Filled, s.Bridge.HeardLate, s.Bridge.Late, s.Bridge.Delayed)
 	}
 	if s.CallTime > 0 {
 		// Each process's CPU per call (of call time) and cores busy on
@@ -276,7 +277,8 @@ func (st *stack) run(n int, spread time.Duration, profile string) *step {
 	s.HeapPeak = max(heapPeak.Load(), s.HeapBase)
 	s.ClockSlips = st.sw.ClockSlips() - slips0
 	if b, ok := st.bridgeCounts(); ok && bridgeOK {
-		s.Bridge = &bridgeCounts{Filled: b.Filled - bridge0.Filled, Late: b.Late - bridge0.Late, Delayed: b.Delayed - bridge0.Delayed}
+		s.Bridge = &bridgeCounts{Filled: b.Filled - bridge0.Filled, HeardLate: b.HeardLate - bridge0.HeardLate,
+			Late: b.Late - bridge0.Late, Delayed: b.Delayed - bridge0.Delayed}
 	}
 	s.Load1 = loadAverage()
 	daemonProfiles.Wait()
@@ -437,14 +439,14 @@ func (st *stack) sendCall(s *step, i int) (r callResult) {
 	return r
 }
 
-type bridgeCounts struct{ Filled, Late, Delayed int64 }
+type bridgeCounts struct{ Filled, HeardLate, Late, Delayed int64 }
 
 // bridgeCounts reads eslbridge's audio counters so far: from the bridge in
 // this process, or from rayofaxd's /metrics.
 func (st *stack) bridgeCounts() (bridgeCounts, bool) {
 	if st.bridge != nil {
 		a := st.bridge.AudioStats()
-		return bridgeCounts{Filled: a.Filled, Late: a.Late, Delayed: a.Delayed}, true
+		return bridgeCounts{Filled: a.Filled, HeardLate: a.HeardLate, Late: a.Late, Delayed: a.Delayed}, true
 	}
 	if st.daemonHTTP == "" {
 		return bridgeCounts{}, false
@@ -469,6 +471,8 @@ func (st *stack) bridgeCounts() (bridgeCounts, bool) {
 		switch name {
 		case "rayofax_audio_frames_filled_total":
 			p = &c.Filled
+		case "rayofax_audio_frames_heard_late_total":
+			p = &c.HeardLate
 		case "rayofax_audio_frames_late_total":
 			p = &c.Late
 		case "rayofax_audio_frames_delayed_total":
@@ -483,7 +487,7 @@ func (st *stack) bridgeCounts() (bridgeCounts, bool) {
 		*p = int64(f)
 		found++
 	}
-	return c, found == 3
+	return c, found == 4
 }
 
 // daemonProfile fetches /debug/pprof/what from rayofaxd into file; a
