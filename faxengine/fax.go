@@ -61,6 +61,11 @@ type Options struct {
 	Now        func() time.Time // header time; time.Now when nil
 	OnEvent    func(t30.Event)  // phase changes, pages, frames (optional)
 	FrameTrace bool             // also deliver EventFrameRx/EventFrameTx to OnEvent
+	// Offline says the line runs faster than real time (a loopback, an
+	// audio file): a receiver's Tx waits for each page's write at once,
+	// where on a real-time line it first holds the answer back with up to
+	// a second of silence so as not to hold up the audio path.
+	Offline bool
 }
 
 // Report is the outcome of a fax call.
@@ -72,11 +77,12 @@ type Report struct {
 
 // Fax is one fax call.
 type Fax struct {
-	term   *t30.Terminal
-	sink   *tiffSink
-	closed bool
-	report Report
-	err    error
+	term    *t30.Terminal
+	sink    *tiffSink
+	offline bool
+	closed  bool
+	report  Report
+	err     error
 }
 
 func (o Options) t30Config() t30.Config {
@@ -151,7 +157,7 @@ func newReceiver(w *tiff.Writer, path string, o Options) (*Fax, error) {
 		return nil, fmt.Errorf("faxengine: %w", err)
 	}
 	go sink.run()
-	return &Fax{term: term, sink: sink}, nil
+	return &Fax{term: term, sink: sink, offline: o.Offline}, nil
 }
 
 // Rx processes a block of received line samples (8000 Hz, 16-bit linear).
@@ -165,7 +171,7 @@ func (f *Fax) Rx(samples []int16) {
 // to the page waits until the page is on disk.
 func (f *Fax) Tx(buf []int16) int {
 	if k := f.sink; k != nil {
-		if k.busy() && k.held >= maxHold {
+		if k.busy() && (k.held >= maxHold || f.offline) {
 			// The disk is this slow (or the line runs faster than real
 			// time, as in a loopback): wait rather than let the sender
 			// time out.

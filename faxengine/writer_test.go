@@ -43,12 +43,16 @@ func (m *memFile) Sync() error {
 }
 
 func memReceiver(t *testing.T, m *memFile) *Fax {
+	return memReceiverWith(t, m, Options{Ident: "+15551234567"})
+}
+
+func memReceiverWith(t *testing.T, m *memFile, o Options) *Fax {
 	t.Helper()
 	w, err := tiff.NewWriter(m, tiff.WriterOptions{Coding: tiff.MH})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rx, err := newReceiver(w, filepath.Join(t.TempDir(), "none.tif"), Options{Ident: "+15551234567"})
+	rx, err := newReceiver(w, filepath.Join(t.TempDir(), "none.tif"), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +112,36 @@ func TestPageWriteOffAudioPath(t *testing.T) {
 	f, err := tiff.NewReader(bytes.NewReader(m.b), int64(len(m.b)), tiff.DefaultLimits)
 	if err != nil || f.NumPages() != 1 {
 		t.Fatalf("file written: %v", err)
+	}
+}
+
+// Offline, Tx waits for the page's write instead of sending silence: no
+// line time passes while the page is written.
+func TestOfflineWaitsForTheWrite(t *testing.T) {
+	m := &memFile{gate: make(chan struct{})}
+	rx, tx := memReceiverWith(t, m, Options{Ident: "+15551234567", Offline: true}), sender(t)
+	ba, bb := make([]int16, 160), make([]int16, 160)
+	var held int
+	for n := 0; n < 8000*600 && !(tx.Done() && rx.Done()); n += 160 {
+		tx.Tx(ba)
+		if rx.sink.busy() {
+			if held++; held == 1 {
+				go func() { close(m.gate) }() // the disk is done while Tx waits
+			}
+		}
+		rx.Tx(bb)
+		if held > 0 && rx.sink.busy() {
+			t.Fatal("Tx returned with the page not yet written")
+		}
+		tx.Rx(bb)
+		rx.Rx(ba)
+	}
+	if held != 1 {
+		t.Fatalf("the page was pending at %d Tx calls, want 1", held)
+	}
+	rx.Close()
+	if rt, rr := tx.Report(), rx.Report(); rt.Result != t30.OK || rr.Result != t30.OK || rr.Pages != 1 {
+		t.Fatalf("sender %v, receiver %v (%d pages)", rt.Result, rr.Result, rr.Pages)
 	}
 }
 

@@ -294,6 +294,7 @@ func runLoopback(env *Env, args []string) error {
 	pr.total = tx.Report().PagesTotal
 	ro := o
 	ro.Caller, ro.Ident, ro.OnEvent = false, "+15551234567", nil
+	ro.Offline = true // the line is ours, not a clock
 	rx, err := faxengine.NewReceiver(*out, ro)
 	if err != nil {
 		return failBefore(env, t30.ErrPageStore, err)

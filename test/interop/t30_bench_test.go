@@ -29,7 +29,7 @@ func oursCall(b *testing.B, doc, out string) (pages, samples int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rx, err := faxengine.NewReceiver(out, faxengine.Options{})
+	rx, err := faxengine.NewReceiver(out, faxengine.Options{Offline: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func runT30Call(t *testing.T, c t30Case) callOutcome {
 	now := 0
 	o := faxengine.Options{Caller: c.weCall, Ident: "+15551234567", NoECM: !c.ecm, MaxRate: c.maxRate, NoV17: c.noV17,
 		NoMR: c.noMR, NoMMR: c.noMR || c.noMMR,
-		FrameTrace: true,
+		FrameTrace: true, Offline: true,
 		OnEvent: func(e t30.Event) {
 			if e.Kind == t30.EventPhase && e.Phase == t30.PhaseC && phaseC < 0 {
 				phaseC = now
