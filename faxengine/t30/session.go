@@ -95,6 +95,13 @@ type session struct {
 	// rxImage is the last page decoded, whose memory the next one reuses.
 	rxImage *raster.Bitmap
 
+	// lastSignal is when the line last carried a signal (sample time; the
+	// audio terminal sets it).
+	lastSignal int
+	// imageWait is when the current wait for an image began (T2 is
+	// extended while the line carries a signal).
+	imageWait int
+
 	report Report
 	done   bool
 }
@@ -746,6 +753,13 @@ func (s *session) tcfDone() {
 }
 
 func (s *session) t2Timeout() {
+	if s.state == stRxImage && s.now-s.lastSignal < signalGone && s.now-s.imageWait < maxImageWait {
+		// The line still carries a signal: the sender is still sending
+		// (an image whose training we missed, e.g. to a lost packet). Its
+		// post-message command follows; then PPR or RTN asks again.
+		s.setTimer(signalGone, s.t2Timeout)
+		return
+	}
 	switch {
 	case s.state == stRxImage && s.stored > 0 && s.rx.lastPPM == FCFEOP:
 		s.finish(OK)
@@ -865,8 +879,17 @@ func (s *session) awaitImage() {
 	s.ecmRx.rcp = false
 	s.line.Listen(s.settings.Rate, s.settings.Rate.Modulation == V17 && !s.ecmRx.longNext, s.settings.ECM)
 	s.ecmRx.longNext = false
+	s.imageWait = s.now
 	s.setTimer(T2, s.t2Timeout)
 }
+
+// signalGone: a line silent this long carries no signal any more.
+var signalGone = ms(250)
+
+// maxImageWait bounds the wait for an image on a line that keeps carrying
+// a signal: the longest ECM block (256 frames of 256 octets) at 4800 bit/s
+// is under two minutes.
+var maxImageWait = ms(180000)
 
 // ---- receiving phases C and D ----
 

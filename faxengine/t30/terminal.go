@@ -98,6 +98,9 @@ func (t *Terminal) Rx(samples []int16) {
 		// the idle stretches of a call then cost next to nothing. A
 		// receiver with a carrier always sees the silence that ends it.
 		silent := isSilent(samples)
+		if !silent {
+			t.s.lastSignal = t.s.now + len(samples)
+		}
 		if !t.fastUp && !(silent && !t.v21rx.Carrier()) {
 			t.v21rx.Process(samples)
 		}
