@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rayofax/rayofax/test/child"
 	"github.com/rayofax/rayofax/test/testenv"
 )
 
@@ -107,6 +108,7 @@ func (s *Server) start(tries int) error {
 		var out bytes.Buffer
 		cmd.Stdout = &out
 		cmd.Stderr = &out
+		child.DieWithParent(cmd, syscall.SIGKILL)
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start versitygw: %w", err)
 		}

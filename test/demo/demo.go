@@ -27,6 +27,7 @@ import (
 	"github.com/rayofax/rayofax/faxengine/t30"
 	"github.com/rayofax/rayofax/faxengine/tiff"
 	"github.com/rayofax/rayofax/rayo/wire"
+	"github.com/rayofax/rayofax/test/child"
 	"github.com/rayofax/rayofax/test/fsim"
 	"github.com/rayofax/rayofax/test/prosody"
 )
@@ -513,7 +514,7 @@ func (d *demo) startRayoctl(ctx context.Context, bin string, xmpp *prosody.Serve
 		logf.Close()
 		return nil, nil, err
 	}
-	setDeathSignal(cmd)
+	child.DieWithParent(cmd, syscall.SIGKILL)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, nil, fmt.Errorf("rayoctl: %w", err)
@@ -577,7 +578,7 @@ func (d *demo) startProcess(name string, cmd *exec.Cmd) (*process, error) {
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
-	setDeathSignal(cmd)
+	child.DieWithParent(cmd, syscall.SIGKILL)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)

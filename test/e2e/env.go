@@ -24,6 +24,7 @@ import (
 	"github.com/rayofax/rayofax/rayo/client"
 	"github.com/rayofax/rayofax/rayo/wire"
 	"github.com/rayofax/rayofax/storage/s3test"
+	"github.com/rayofax/rayofax/test/child"
 	"github.com/rayofax/rayofax/test/fsim"
 	"github.com/rayofax/rayofax/test/prosody"
 	"github.com/rayofax/rayofax/test/testenv"
@@ -179,6 +180,7 @@ func (e *Env) startDaemon() {
 	}
 	e.daemon = exec.Command(e.Daemon, "--config", e.Config)
 	e.daemon.Stdout, e.daemon.Stderr = logf, logf
+	child.DieWithParent(e.daemon, syscall.SIGKILL)
 	if err := e.daemon.Start(); err != nil {
 		e.t.Fatal(err)
 	}

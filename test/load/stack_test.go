@@ -25,6 +25,7 @@ import (
 	"github.com/rayofax/rayofax/rayo/wire"
 	"github.com/rayofax/rayofax/storage"
 	"github.com/rayofax/rayofax/storage/fetch"
+	"github.com/rayofax/rayofax/test/child"
 	"github.com/rayofax/rayofax/test/fsim"
 	"github.com/rayofax/rayofax/test/prosody"
 	"github.com/rayofax/rayofax/test/testenv"
@@ -268,6 +269,7 @@ log:
 	cmd := exec.Command(bin, "--config", cfgPath)
 	cmd.Env = append(os.Environ(), "RAYOFAXD_PPROF=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
+	child.DieWithParent(cmd, syscall.SIGKILL)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rayofax/rayofax/test/child"
 	"github.com/rayofax/rayofax/test/testenv"
 )
 
@@ -219,7 +220,7 @@ func (b *syncBuffer) String() string {
 func (s *Server) start() error {
 	cmd := exec.Command(s.bin, "--config", s.cfg, "-F")
 	cmd.Dir = s.Dir
-	setDeathSignal(cmd)
+	child.DieWithParent(cmd, syscall.SIGTERM)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
