@@ -299,7 +299,8 @@ type pageJob struct {
 // page back, sending silence, before it waits for the write: 1 s. The
 // sender waits 3 s (T.30's T4) for that answer; a real-time line
 // (the daemon) hardly ever gets there, a loopback that runs much faster
-// than real time does at once.
+// than real time does at once (with Options.Offline it waits from the
+// start).
 const maxHold = 8000
 
 // sinkQueue bounds the pages waiting for the writer. One is the most in
