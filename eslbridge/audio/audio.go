@@ -450,7 +450,8 @@ func (sl *slots) place(at time.Time) placement {
 			sl.anchor = sl.anchor.Add(dev / 16)
 		}
 		p := placement{lost: int(k - sl.heard), use: true, late: true}
-		sl.heard, sl.fills, sl.lastAt = k+1, 0, at
+		sl.heard, sl.lastAt = k+1, at
+		sl.fills = int(sl.next - sl.heard) // the answers after it still wait for theirs
 		return p
 	case k >= sl.next:
 		// Its slot is open (if it came after the slot's deadline, the
