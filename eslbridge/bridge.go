@@ -63,7 +63,32 @@ type Bridge struct {
 
 	mu    sync.Mutex
 	calls map[string]*Call
+	gone  recent      // the calls that ended last: never offered again
 	ended audio.Stats // counters of the streams that have ended
+}
+
+// recent remembers the last IDs added to it (a few thousand).
+type recent struct {
+	ring []string
+	pos  int
+	set  map[string]struct{}
+}
+
+const recentCap = 4096
+
+func (r *recent) add(id string) {
+	if r.set == nil {
+		r.ring, r.set = make([]string, recentCap), make(map[string]struct{}, recentCap)
+	}
+	delete(r.set, r.ring[r.pos])
+	r.ring[r.pos] = id
+	r.set[id] = struct{}{}
+	r.pos = (r.pos + 1) % recentCap
+}
+
+func (r *recent) has(id string) bool {
+	_, ok := r.set[id]
+	return ok
 }
 
 // New checks the configuration and returns a Bridge; Run connects it.
@@ -184,7 +209,9 @@ func (b *Bridge) maybeOffer(ev *esl.Event) {
 	}
 	c := b.offerFromEvent(ev)
 	b.mu.Lock()
-	if b.calls[id] != nil {
+	if b.calls[id] != nil || b.gone.has(id) {
+		// Known, or ended since what we know of it was read (a resync's
+		// uuid_dump answered just before the call ended).
 		b.mu.Unlock()
 		return
 	}
@@ -254,6 +281,7 @@ func (b *Bridge) finish(c *Call, e End) {
 	if b.calls[c.ID] == c {
 		delete(b.calls, c.ID)
 	}
+	b.gone.add(c.ID)
 	b.mu.Unlock()
 	c.stopMedia(context.Background(), false)
 	b.log.Info("eslbridge: call ended", "call", c.ID, "reason", e.Reason, "cause", e.Cause, "err", e.Err)
