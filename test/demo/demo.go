@@ -28,6 +28,7 @@ import (
 	"github.com/rayofax/rayofax/faxengine/tiff"
 	"github.com/rayofax/rayofax/rayo/wire"
 	"github.com/rayofax/rayofax/test/child"
+	"github.com/rayofax/rayofax/test/daemonconf"
 	"github.com/rayofax/rayofax/test/fsim"
 	"github.com/rayofax/rayofax/test/prosody"
 )
@@ -169,7 +170,7 @@ func (d *demo) run(ctx context.Context) (*Result, error) {
 	d.say("switch", "FreeSWITCH simulator: event socket on %s, unicast UDP audio", sw.Addr())
 
 	// The storage.
-	storageCfg := "storage:\n  backend: local\n"
+	var storageCfg daemonconf.S3 // local
 	if d.c.S3 {
 		if storageCfg, err = d.startS3(ctx); err != nil {
 			return res, err
@@ -344,7 +345,7 @@ func docName(doc string) string {
 // startDaemon writes rayofaxd's configuration, starts it and waits until
 // /readyz says it reaches the switch and the XMPP server. It returns the
 // HTTP base URL.
-func (d *demo) startDaemon(ctx context.Context, bin string, xmpp *prosody.Server, sw *fsim.Server, storageCfg string) (string, error) {
+func (d *demo) startDaemon(ctx context.Context, bin string, xmpp *prosody.Server, sw *fsim.Server, storageCfg daemonconf.S3) (string, error) {
 	httpPort, err := freePort()
 	if err != nil {
 		return "", err
@@ -352,37 +353,21 @@ func (d *demo) startDaemon(ctx context.Context, bin string, xmpp *prosody.Server
 	// One UDP port per call; a random block keeps two demos (or a demo and
 	// the tests) apart.
 	audioMin := 40000 + rand.IntN(200)*100
-	cfg := fmt.Sprintf(`# rayofaxd configuration written by the demo (test/demo).
-state_dir: %s
-esl:
-  address: %s
-  password: ClueCon
-  reconnect_min: 100ms
-  reconnect_max: 1s
-audio:
-  bind_address: 127.0.0.1
-  port_min: %d
-  port_max: %d
-xmpp:
-  server: %s
-  domain: %s
-  secret: %s
-  clients: [%s@%s]
-  reconnect_min: 200ms
-  reconnect_max: 2s
-fax:
-  ident: %q
-%shttp:
-  listen: 127.0.0.1:%d
-log:
-  level: info
-  format: text
-shutdown:
-  grace_period: 5s
-`, d.path("state"), sw.Addr(), audioMin, audioMin+99, xmpp.ComponentAddr, xmpp.ComponentDomain,
-		xmpp.Secret, user, xmpp.Host, localIdent, storageCfg, httpPort)
+	cfg := daemonconf.Config{
+		Comment:  "rayofaxd configuration written by the demo (test/demo).",
+		StateDir: d.path("state"),
+		ESLAddr:  sw.Addr(), ESLReconnectMin: "100ms", ESLReconnectMax: "1s",
+		AudioPortMin: audioMin, AudioPortMax: audioMin + 99,
+		XMPPServer: xmpp.ComponentAddr, Domain: xmpp.ComponentDomain, Secret: xmpp.Secret,
+		Clients:          []string{user + "@" + xmpp.Host},
+		XMPPReconnectMin: "200ms", XMPPReconnectMax: "2s",
+		Ident:      localIdent,
+		Storage:    storageCfg,
+		HTTPListen: fmt.Sprintf("127.0.0.1:%d", httpPort),
+		LogFormat:  "text", Grace: "5s",
+	}
 	cfgPath := d.path("rayofax.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	if err := cfg.Write(cfgPath); err != nil {
 		return "", err
 	}
 	cmd := exec.Command(bin, "--config", cfgPath)
@@ -433,7 +418,7 @@ shutdown:
 
 // startS3 starts versitygw on a free loopback port, serving a directory of
 // the demo's, and returns rayofaxd's storage configuration for it.
-func (d *demo) startS3(ctx context.Context) (string, error) {
+func (d *demo) startS3(ctx context.Context) (daemonconf.S3, error) {
 	bin := d.c.Versitygw
 	if bin == "" {
 		if p, err := exec.LookPath("versitygw"); err == nil {
@@ -443,22 +428,22 @@ func (d *demo) startS3(ctx context.Context) (string, error) {
 		}
 	}
 	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("versitygw (S3 server) not found (test/tools/deps.sh installs it): %w", err)
+		return daemonconf.S3{}, fmt.Errorf("versitygw (S3 server) not found (test/tools/deps.sh installs it): %w", err)
 	}
 	dir := d.path("s3")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return daemonconf.S3{}, err
 	}
 	port, err := freePort()
 	if err != nil {
-		return "", err
+		return daemonconf.S3{}, err
 	}
 	endpoint := fmt.Sprintf("127.0.0.1:%d", port)
 	const access, secret = "rayofaxdemo", "rayofax-demo-secret-key"
 	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", endpoint, "--quiet", "posix", dir)
 	p, err := d.startProcess("versitygw", cmd)
 	if err != nil {
-		return "", err
+		return daemonconf.S3{}, err
 	}
 	d.onStop(func() { p.stop(5 * time.Second) })
 	deadline := time.Now().Add(10 * time.Second)
@@ -470,29 +455,18 @@ func (d *demo) startS3(ctx context.Context) (string, error) {
 		}
 		select {
 		case <-p.exited:
-			return "", fmt.Errorf("versitygw exited at start (see %s)", d.path("versitygw.log"))
+			return daemonconf.S3{}, fmt.Errorf("versitygw exited at start (see %s)", d.path("versitygw.log"))
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return daemonconf.S3{}, ctx.Err()
 		default:
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("versitygw did not listen on %s within 10 s (see %s)", endpoint, d.path("versitygw.log"))
+			return daemonconf.S3{}, fmt.Errorf("versitygw did not listen on %s within 10 s (see %s)", endpoint, d.path("versitygw.log"))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	d.say("s3", "versitygw S3 server on %s, bucket \"faxes\" in %s", endpoint, dir)
-	return fmt.Sprintf(`storage:
-  backend: s3
-  retry_min: 200ms
-  retry_max: 2s
-  s3:
-    endpoint: %s
-    bucket: faxes
-    access_key: %s
-    secret_key: %s
-    tls: false
-    create_bucket: true
-`, endpoint, access, secret), nil
+	return daemonconf.S3{Endpoint: endpoint, AccessKey: access, SecretKey: secret, RetryMin: "200ms", RetryMax: "2s"}, nil
 }
 
 // startRayoctl runs `rayoctl receive`. Its stdout lines come on the first

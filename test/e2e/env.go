@@ -25,6 +25,7 @@ import (
 	"github.com/rayofax/rayofax/rayo/wire"
 	"github.com/rayofax/rayofax/storage/s3test"
 	"github.com/rayofax/rayofax/test/child"
+	"github.com/rayofax/rayofax/test/daemonconf"
 	"github.com/rayofax/rayofax/test/fsim"
 	"github.com/rayofax/rayofax/test/prosody"
 	"github.com/rayofax/rayofax/test/testenv"
@@ -107,56 +108,24 @@ func Start(t testing.TB, o Options) *Env {
 	httpPort := freePort(t)
 	e.HTTPURL = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	portBase += 200
-	level := o.LogLevel
-	if level == "" {
-		level = "info"
+	cfg := daemonconf.Config{
+		StateDir: filepath.Join(dir, "state"),
+		ESLAddr:  sw.Addr(), ESLReconnectMin: "100ms", ESLReconnectMax: "1s",
+		AudioPortMin: portBase, AudioPortMax: portBase + 199,
+		XMPPServer: e.XMPP.ComponentAddr, Domain: e.XMPP.ComponentDomain, Secret: e.XMPP.Secret,
+		Clients:          []string{"app@" + e.XMPP.Host, "intruder@" + e.XMPP.Host},
+		XMPPReconnectMin: "100ms", XMPPReconnectMax: "1s",
+		Ident: "+15550009999", FetchLocal: true,
+		HTTPListen: fmt.Sprintf("127.0.0.1:%d", httpPort),
+		LogLevel:   o.LogLevel, LogFormat: "json",
 	}
-	storageCfg := "storage:\n  backend: local\n"
 	if o.S3 {
 		e.S3 = s3test.Start(t)
-		storageCfg = fmt.Sprintf(`storage:
-  backend: s3
-  retry_min: 200ms
-  retry_max: 1s
-  s3:
-    endpoint: %s
-    bucket: faxes
-    access_key: %s
-    secret_key: %s
-    tls: false
-    create_bucket: true
-`, e.S3.Endpoint, e.S3.AccessKey, e.S3.SecretKey)
+		cfg.Storage = daemonconf.S3{Endpoint: e.S3.Endpoint, AccessKey: e.S3.AccessKey, SecretKey: e.S3.SecretKey,
+			RetryMin: "200ms", RetryMax: "1s"}
 	}
-	cfg := fmt.Sprintf(`state_dir: %s
-esl:
-  address: %s
-  password: ClueCon
-  reconnect_min: 100ms
-  reconnect_max: 1s
-audio:
-  bind_address: 127.0.0.1
-  port_min: %d
-  port_max: %d
-xmpp:
-  server: %s
-  domain: %s
-  secret: %s
-  clients: [app@%s, intruder@%s]
-  reconnect_min: 100ms
-  reconnect_max: 1s
-fax:
-  ident: "+15550009999"
-fetch:
-  allowed_networks: [127.0.0.1/32]
-http:
-  listen: 127.0.0.1:%d
-log:
-  level: %s
-  format: json
-%s`, filepath.Join(dir, "state"), sw.Addr(), portBase, portBase+199, e.XMPP.ComponentAddr, e.XMPP.ComponentDomain,
-		e.XMPP.Secret, e.XMPP.Host, e.XMPP.Host, httpPort, level, storageCfg)
 	e.Config = filepath.Join(dir, "rayofax.yaml")
-	if err := os.WriteFile(e.Config, []byte(cfg), 0o600); err != nil {
+	if err := cfg.Write(e.Config); err != nil {
 		t.Fatal(err)
 	}
 	e.Log = filepath.Join(dir, "rayofaxd.log")

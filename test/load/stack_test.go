@@ -26,6 +26,7 @@ import (
 	"github.com/rayofax/rayofax/storage"
 	"github.com/rayofax/rayofax/storage/fetch"
 	"github.com/rayofax/rayofax/test/child"
+	"github.com/rayofax/rayofax/test/daemonconf"
 	"github.com/rayofax/rayofax/test/fsim"
 	"github.com/rayofax/rayofax/test/prosody"
 	"github.com/rayofax/rayofax/test/testenv"
@@ -236,29 +237,14 @@ func (st *stack) startDaemon(ctx context.Context) {
 	}
 	httpAddr := ln.Addr().String()
 	ln.Close()
-	cfg := fmt.Sprintf(`state_dir: %s
-esl:
-  address: %s
-  password: ClueCon
-audio:
-  bind_address: 127.0.0.1
-  port_min: %d
-  port_max: %d
-xmpp:
-  server: %s
-  domain: %s
-  secret: %s
-  clients: [app@%s]
-  dial_template: "loopback/{to}"
-fetch:
-  allowed_networks: [127.0.0.1/32]
-http:
-  listen: %s
-log:
-  level: info
-`, filepath.Join(dir, "state"), st.sw.Addr(), portMin, portMax, st.xmpp.ComponentAddr, st.xmpp.ComponentDomain, st.xmpp.Secret, st.xmpp.Host, httpAddr)
 	cfgPath := filepath.Join(dir, "rayofax.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	cfg := daemonconf.Config{
+		StateDir: filepath.Join(dir, "state"), ESLAddr: st.sw.Addr(), AudioPortMin: portMin, AudioPortMax: portMax,
+		XMPPServer: st.xmpp.ComponentAddr, Domain: st.xmpp.ComponentDomain, Secret: st.xmpp.Secret,
+		Clients: []string{"app@" + st.xmpp.Host}, DialTemplate: "loopback/{to}",
+		FetchLocal: true, HTTPListen: httpAddr,
+	}
+	if err := cfg.Write(cfgPath); err != nil {
 		t.Fatal(err)
 	}
 	st.logPath = filepath.Join(dir, "rayofaxd.log")
