@@ -19,6 +19,28 @@ var echoHandler = audio.HandlerFunc(func(in, out []int16) { copy(out, in) })
 // answerEchoing takes n offers, then answers the calls and starts echoing
 // media on each, all at once; it returns the calls and their media in the
 // order they started (check t.Failed).
+// waitReceived waits until every stream has received frames datagrams,
+// failing the test if one has not within the time given.
+func waitReceived(t *testing.T, medias []*eslbridge.Media, frames int64, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		least := int64(-1)
+		for _, m := range medias {
+			if n := m.Stats().Received; least < 0 || n < least {
+				least = n
+			}
+		}
+		if least >= frames {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a call received only %d frames in %v", least, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (r *rig) answerEchoing(t *testing.T, n int) ([]*eslbridge.Call, []*eslbridge.Media) {
 	var (
 		wg     sync.WaitGroup
@@ -75,22 +97,7 @@ func TestHundredConcurrentCalls(t *testing.T) {
 	for _, m := range medias {
 		base += m.Stats().Received
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		least := int64(-1)
-		for _, m := range medias {
-			if r := m.Stats().Received; least < 0 || r < least {
-				least = r
-			}
-		}
-		if least >= 100 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a call received only %d frames in 60 s", least)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitReceived(t, medias, 100, 60*time.Second)
 	cpu := cpuTime() - cpu0
 	var late, delayed, received, filled, underruns, simSent int64
 	for _, m := range medias {

@@ -32,22 +32,7 @@ func TestLossHolesOnlySwitchBound(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		least := int64(-1)
-		for _, m := range medias {
-			if n := m.Stats().Received; least < 0 || n < least {
-				least = n
-			}
-		}
-		if least >= frames {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a call received only %d frames in 45 s", least)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitReceived(t, medias, frames, 45*time.Second)
 	var sim fsim.MediaStats
 	for _, ch := range chans {
 		ms := ch.MediaStats()

@@ -311,6 +311,21 @@ func (s *switchEnd) send(t *testing.T, v int16, n int) {
 	}
 }
 
+// connected returns a stream with handler h and the switch end it talks
+// to, each knowing the other; the stream closes with the test.
+func connected(t *testing.T, h Handler) (*switchEnd, *Stream) {
+	t.Helper()
+	sw := newSwitchEnd(t)
+	st, err := Listen("127.0.0.1", 0, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	st.Expect(sw.addr())
+	sw.dest = st.LocalAddr().AddrPort()
+	return sw, st
+}
+
 // echo answers each frame with the frame itself.
 var echo = HandlerFunc(func(in, out []int16) { copy(out, in) })
 
@@ -319,14 +334,7 @@ var echo = HandlerFunc(func(in, out []int16) { copy(out, in) })
 // silence, the late half of a swapped pair is dropped, strays and odd
 // sizes are ignored.
 func TestStreamOverUDP(t *testing.T) {
-	sw := newSwitchEnd(t)
-	st, err := Listen("127.0.0.1", 0, echo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.Expect(sw.addr())
-	sw.dest = st.LocalAddr().AddrPort()
+	sw, st := connected(t, echo)
 
 	stray := newSwitchEnd(t)
 	stray.dest = sw.dest
@@ -570,14 +578,7 @@ func (s *switchEnd) answers(t *testing.T, wait time.Duration) (vals []int16, at 
 // 300 ms), so an answer released only by the successor fails the test; the
 // answer must also not come before the deadline.
 func TestLostAnsweredOnTime(t *testing.T) {
-	sw := newSwitchEnd(t)
-	st, err := Listen("127.0.0.1", 0, echo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.Expect(sw.addr())
-	sw.dest = st.LocalAddr().AddrPort()
+	sw, st := connected(t, echo)
 	buf := make([]byte, 2048)
 	start := time.Now()
 	const lost = 10
@@ -613,21 +614,14 @@ func TestLostAnsweredOnTime(t *testing.T) {
 // dropped, not answered too: one answer per slot, and the frames after it
 // keep their slots.
 func TestLateNotAnsweredTwice(t *testing.T) {
-	sw := newSwitchEnd(t)
 	var heard []int16
 	var mu sync.Mutex
-	st, err := Listen("127.0.0.1", 0, HandlerFunc(func(in, out []int16) {
+	sw, st := connected(t, HandlerFunc(func(in, out []int16) {
 		mu.Lock()
 		heard = append(heard, in[0])
 		mu.Unlock()
 		copy(out, in)
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.Expect(sw.addr())
-	sw.dest = st.LocalAddr().AddrPort()
 	buf := make([]byte, 2048)
 	var vals []int16
 	read := func(what string) {
