@@ -32,8 +32,10 @@ type faxSlot struct {
 
 // Frame hears in, then makes out.
 func (cm *callMedia) Frame(in, out []int16) {
-	cm.Hear(in)
-	cm.Speak(out)
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	cm.hear(in)
+	cm.speak(out)
 }
 
 // Hear takes a received frame (the stream calls it alone for a frame that
@@ -41,6 +43,18 @@ func (cm *callMedia) Frame(in, out []int16) {
 func (cm *callMedia) Hear(in []int16) {
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
+	cm.hear(in)
+}
+
+// Speak makes the next frame to send (the stream calls it alone to answer
+// a slot whose frame is overdue).
+func (cm *callMedia) Speak(out []int16) {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	cm.speak(out)
+}
+
+func (cm *callMedia) hear(in []int16) {
 	for _, d := range cm.det {
 		d.Process(in)
 	}
@@ -50,11 +64,7 @@ func (cm *callMedia) Hear(in []int16) {
 	}
 }
 
-// Speak makes the next frame to send (the stream calls it alone to answer
-// a slot whose frame is overdue).
-func (cm *callMedia) Speak(out []int16) {
-	cm.mu.Lock()
-	defer cm.mu.Unlock()
+func (cm *callMedia) speak(out []int16) {
 	slot := cm.fax
 	if slot == nil {
 		clear(out)
