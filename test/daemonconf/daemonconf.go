@@ -4,6 +4,7 @@
 package daemonconf
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -98,7 +99,7 @@ func (c Config) YAML() string {
 	b.WriteString("http:\n")
 	line(1, "listen", c.HTTPListen)
 	b.WriteString("log:\n")
-	line(1, "level", cmp(c.LogLevel, "info"))
+	line(1, "level", cmp.Or(c.LogLevel, "info"))
 	line(1, "format", c.LogFormat)
 	if c.Grace != "" {
 		b.WriteString("shutdown:\n")
@@ -111,11 +112,4 @@ func (c Config) YAML() string {
 // holds secrets).
 func (c Config) Write(path string) error {
 	return os.WriteFile(path, []byte(c.YAML()), 0o600)
-}
-
-func cmp(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
